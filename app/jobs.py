@@ -1,0 +1,51 @@
+"""Background jobs: the Huey instance (SQLite file by default, Redis when REDIS_URL is set)
+and the periodic tasks. Each task opens an application context and calls a service."""
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from config import config_from_environment
+
+_worker_app: Flask | None = None
+
+
+def make_huey(settings) -> Huey:
+    if getattr(settings, "HUEY_IMMEDIATE", False):
+        return Huey("rencontres", immediate=True)
+    if settings.REDIS_URL:
+        return RedisHuey("rencontres", url=settings.REDIS_URL)
+    return SqliteHuey("rencontres", filename=settings.HUEY_SQLITE_PATH)
+
+
+huey = make_huey(config_from_environment())
+
+
+@contextlib.contextmanager
+def job_context() -> Iterator[Flask]:
+    """The running application (tests, immediate mode) or one made once for this worker."""
+    global _worker_app
+    if has_app_context():
+        yield current_app._get_current_object()
+        return
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        yield _worker_app
+
+
+@huey.periodic_task(crontab(minute="7"))
+def purge_login_failures() -> int:
+    """Hourly: forget failed logins older than the rate-limit window."""
+    from app.auth.services import purge_login_failures as purge
+    from app.extensions import db
+
+    with job_context():
+        removed = purge(now=datetime.now(UTC))
+        db.session.commit()
+    return removed

@@ -1,0 +1,7 @@
+"""Pages that belong to no single domain: the home page and the language switch."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from app.main import routes  # noqa: E402, F401

@@ -1,0 +1,29 @@
+"""Filters and globals every template can use."""
+
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+
+from app import formatting
+
+
+def page_url(page: int, **changes) -> str:
+    """The current page's URL with its query string kept, but for `page` and `changes`."""
+    arguments = request.args.to_dict(flat=False)
+    arguments.update({key: value for key, value in changes.items()})
+    arguments["page"] = page
+    return url_for(request.endpoint, **(request.view_args or {}), **arguments)
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "fr"
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["day"] = formatting.format_day
+    app.jinja_env.filters["clock"] = formatting.format_clock
+    app.jinja_env.filters["moment"] = formatting.format_moment
+    app.jinja_env.filters["number"] = formatting.format_number
+    app.jinja_env.globals["format_span"] = formatting.format_span
+    app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["current_language"] = current_language

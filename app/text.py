@@ -1,0 +1,22 @@
+"""Text helpers shared by every domain: accent- and case-insensitive keys for search and sorting."""
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, accent-free, single-spaced form of `text`: "  Chenôve " -> "chenove"."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
+    without_accents = without_accents.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    return _SPACES.sub(" ", without_accents.casefold()).strip()
+
+
+def like_pattern(query: str) -> str:
+    """A LIKE pattern matching `query` anywhere in a folded key, with LIKE's wildcards escaped."""
+    escaped = fold(query).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

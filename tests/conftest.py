@@ -1,0 +1,116 @@
+"""Shared fixtures: a fresh database per test (in-memory SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), a client, login helpers and a SQL query counter."""
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event, text
+
+from app import create_app
+from app.extensions import db
+from app.jobs import huey
+from config import TestingConfig
+from tests import factories
+
+# Tasks run at once, in the test's own application context, never in a queue file.
+huey.immediate = True
+
+USING_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
+
+
+def reset_database() -> None:
+    """Empty every table: recreate the in-memory SQLite schema, or truncate PostgreSQL's."""
+    if not USING_POSTGRES:
+        db.create_all()
+        return
+    db.create_all()
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app():
+    app = create_app(TestingConfig)
+    with app.app_context():
+        reset_database()
+        yield app
+        db.session.remove()
+        if not USING_POSTGRES:
+            db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def admin(app):
+    return factories.UserFactory(is_admin=True, name="Alice Admin", email="alice@example.org")
+
+
+@pytest.fixture
+def organiser(app):
+    return factories.UserFactory(name="Olivier Organisateur", email="olivier@example.org")
+
+
+@pytest.fixture
+def login(client):
+    """log in a user in the test client by putting them in the session, as Flask-Login does."""
+
+    def log_in(user):
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return user
+
+    return log_in
+
+
+@pytest.fixture
+def as_admin(client, login, admin):
+    login(admin)
+    return client
+
+
+@pytest.fixture
+def as_organiser(client, login, admin, organiser):
+    login(organiser)
+    return client
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as counter: ... then counter.count is the number of SQL statements."""
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting

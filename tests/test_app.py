@@ -1,0 +1,65 @@
+"""The application shell: setup redirect, login requirement, error pages, security headers."""
+
+from config import ProductionConfig
+
+
+def test_every_page_leads_to_setup_while_no_account_exists(client):
+    response = client.get("/meetings/")
+    assert response.status_code == 302
+    assert response.location.endswith("/setup")
+
+
+def test_anonymous_visitor_is_sent_to_login(client, admin):
+    response = client.get("/meetings/")
+    assert response.status_code == 302
+    assert "/login" in response.location
+
+
+def test_unknown_page_shows_friendly_french_404(client, admin):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Traceback" not in page
+
+
+def test_security_headers_are_sent(client, admin):
+    response = client.get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_production_refuses_the_default_secret_key():
+    import pytest
+
+    from app import create_app
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig, SECRET_KEY="dev-only-insecure-secret-key")
+
+
+def test_production_starts_with_a_real_secret_key():
+    from app import create_app
+
+    app = create_app(ProductionConfig, SECRET_KEY="x" * 64, SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_language_switch_sets_a_cookie_and_english_is_spoken(client, admin):
+    response = client.post("/language", data={"language": "en", "next": "/login"})
+    assert response.status_code == 302
+    assert response.location.endswith("/login")
+    page = client.get("/no-such-page").get_data(as_text=True)
+    assert '<html lang="en">' in page
+
+
+def test_language_switch_refuses_to_redirect_elsewhere(client, admin):
+    response = client.post("/language", data={"language": "en", "next": "https://evil.example/"})
+    assert response.location.endswith("/")
+    assert "evil" not in response.location
