@@ -61,6 +61,8 @@ class Config:
 
     LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10)
     LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
     PAGE_SIZE = env_int("PAGE_SIZE", 50)
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import babel, csrf, db, login, mail, migrate
 from config import BASE_DIR, DEFAULT_SECRET_KEY, Config, config_from_environment
@@ -21,6 +22,9 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config or config_from_environment())
     app.config.update(overrides)
     check_production_settings(app)
+    if app.config["TRUSTED_PROXIES"]:
+        count = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
@@ -49,7 +53,9 @@ def register_extensions(app: Flask) -> None:
     from app.i18n import select_locale
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(BASE_DIR / "migrations"), compare_type=True, render_as_batch=True
+    )
     mail.init_app(app)
     csrf.init_app(app)
     login.init_app(app)

@@ -1,6 +1,11 @@
 """The application shell: setup redirect, login requirement, error pages, security headers."""
 
-from config import ProductionConfig
+import pytest
+
+from app import create_app
+from config import ProductionConfig, TestingConfig
+from tests.conftest import reset_database
+from tests.factories import UserFactory
 
 
 def test_every_page_leads_to_setup_while_no_account_exists(client):
@@ -34,17 +39,11 @@ def test_security_headers_are_sent(client, admin):
 
 
 def test_production_refuses_the_default_secret_key():
-    import pytest
-
-    from app import create_app
-
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(ProductionConfig, SECRET_KEY="dev-only-insecure-secret-key")
 
 
 def test_production_starts_with_a_real_secret_key():
-    from app import create_app
-
     app = create_app(ProductionConfig, SECRET_KEY="x" * 64, SQLALCHEMY_DATABASE_URI="sqlite://")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -63,3 +62,25 @@ def test_language_switch_refuses_to_redirect_elsewhere(client, admin):
     response = client.post("/language", data={"language": "en", "next": "https://evil.example/"})
     assert response.location.endswith("/")
     assert "evil" not in response.location
+
+
+def test_unexpected_error_shows_a_friendly_page_without_traceback():
+    app = create_app(TestingConfig, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    with app.app_context():
+        reset_database()
+        user = UserFactory()
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+        response = client.get("/boom")
+
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "secret internals" not in page
+    assert "Traceback" not in page
+    assert page.count("<h1>") == 1
