@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from flask import g
 from sqlalchemy import event, text
 
 from app import create_app
@@ -31,9 +32,18 @@ def reset_database() -> None:
     db.session.commit()
 
 
+def forget_request_globals(exception=None) -> None:
+    """Tests keep one app context open, which Flask reuses for every request: empty `g` after
+    each request so that, as in production, the next one starts without the previous user,
+    language or CSRF token."""
+    for name in list(vars(g)):
+        delattr(g, name)
+
+
 @pytest.fixture
 def app():
     app = create_app(TestingConfig)
+    app.teardown_request(forget_request_globals)
     with app.app_context():
         reset_database()
         yield app
