@@ -1,12 +1,16 @@
-"""Which language a page speaks: the visitor's choice (cookie), else the browser's, else French."""
+"""Which language a page speaks: the visitor's choice (cookie), else the browser's, else the
+installation's default (French); outside a request, always the default."""
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
 LANGUAGE_COOKIE = "lang"
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # Commands and background jobs speak the installation's language.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen

@@ -1,8 +1,130 @@
-"""Stub views, replaced by the meetings work."""
+"""Meeting pages: the list, the detail page, the form, and publishing, cancelling, deleting."""
 
-from app.meetings import bp
+from datetime import UTC, datetime
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.meetings import bp, services
+from app.meetings.forms import CancelMeetingForm, MeetingFilterForm, MeetingForm
+from app.models import Meeting
+
+
+@bp.context_processor
+def meeting_labels() -> dict:
+    return {
+        "status_labels": services.STATUS_LABELS,
+        "zone_label": services.zone_label,
+        "default_time_zone": services.DEFAULT_TIME_ZONE,
+    }
+
+
+@bp.errorhandler(services.MeetingStateError)
+def refuse_in_this_state(error: services.MeetingStateError):
+    """An action the meeting's state forbids (editing a cancelled meeting...): say so, go back."""
+    db.session.rollback()
+    flash(str(error), "error")
+    return redirect(url_for("meetings.show_meeting", meeting_id=request.view_args["meeting_id"]))
+
+
+def managed_meeting_or_abort(meeting_id: int) -> Meeting:
+    """The meeting, if the current user may change it: 404 when missing, 403 when not theirs."""
+    meeting = db.get_or_404(Meeting, meeting_id)
+    if not services.can_manage(current_user, meeting):
+        abort(403)
+    return meeting
+
+
+def acting_user():
+    """The logged-in account itself, not Flask-Login's proxy, to store in relationships."""
+    return current_user._get_current_object()
+
+
+def to_meeting(meeting: Meeting):
+    return redirect(url_for("meetings.show_meeting", meeting_id=meeting.id))
 
 
 @bp.get("/")
 def list_meetings():
-    return "meetings"
+    now = datetime.now(UTC)
+    form = MeetingFilterForm(formdata=request.args)
+    criteria = form.criteria()
+    query = services.meeting_list_query(current_user.id, now, **criteria)
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"])
+    return render_template(
+        "meetings/list.html", form=form, page=page, period=criteria["period"], now=now
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_meeting():
+    form = MeetingForm.for_new_meeting(current_user)
+    if form.validate_on_submit():
+        meeting = services.create_meeting(acting_user(), form.to_data(), datetime.now(UTC))
+        db.session.commit()
+        flash(_("The meeting is saved as a draft. Publish it when it is ready."), "success")
+        return to_meeting(meeting)
+    return render_template("meetings/form.html", form=form, meeting=None)
+
+
+@bp.get("/<int:meeting_id>")
+def show_meeting(meeting_id: int):
+    meeting = db.get_or_404(Meeting, meeting_id)
+    now = datetime.now(UTC)
+    return render_template(
+        "meetings/show.html",
+        meeting=meeting,
+        status=meeting.status_at(now),
+        actions=services.allowed_actions(current_user, meeting, now),
+    )
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+def edit_meeting(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    services.check_editable(meeting)
+    form = MeetingForm.for_meeting(meeting)
+    if form.validate_on_submit():
+        services.update_meeting(meeting, form.to_data(), acting_user(), datetime.now(UTC))
+        db.session.commit()
+        flash(_("The meeting is updated."), "success")
+        return to_meeting(meeting)
+    return render_template("meetings/form.html", form=form, meeting=meeting)
+
+
+@bp.post("/<int:meeting_id>/publish")
+def publish_meeting(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    services.publish_meeting(meeting, datetime.now(UTC))
+    db.session.commit()
+    flash(_("The meeting is published."), "success")
+    return to_meeting(meeting)
+
+
+@bp.route("/<int:meeting_id>/cancel", methods=["GET", "POST"])
+def cancel_meeting(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    now = datetime.now(UTC)
+    services.check_cancellable(meeting, now)
+    form = CancelMeetingForm()
+    if form.validate_on_submit():
+        services.cancel_meeting(meeting, form.reason.data, now)
+        db.session.commit()
+        flash(_("The meeting is cancelled."), "success")
+        return to_meeting(meeting)
+    return render_template("meetings/cancel.html", form=form, meeting=meeting)
+
+
+@bp.route("/<int:meeting_id>/delete", methods=["GET", "POST"])
+def delete_meeting(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    services.check_deletable(meeting)
+    if request.method == "POST":
+        title = meeting.title
+        services.delete_draft(meeting)
+        db.session.commit()
+        flash(_("The draft “%(title)s” is deleted.", title=title), "success")
+        return redirect(url_for("meetings.list_meetings"))
+    return render_template("meetings/delete.html", meeting=meeting)

@@ -128,6 +128,8 @@ class ProgrammeItem(db.Model):
 @event.listens_for(Meeting, "before_insert")
 @event.listens_for(Meeting, "before_update")
 def _meeting_search_key(mapper, connection, meeting: Meeting) -> None:
-    meeting.search_key = fold(
-        " ".join([meeting.title, meeting.venue_name, meeting.venue_town, meeting.contact_name])
-    )
+    # Column defaults are only applied by the INSERT itself, so unset parts are still None here.
+    parts = [meeting.title, meeting.venue_name, meeting.venue_town, meeting.contact_name]
+    # Cut to the column's length: the four parts at their longest (and "œ" folded to "oe")
+    # would overflow it, which PostgreSQL refuses.
+    meeting.search_key = fold(" ".join(part or "" for part in parts))[:700]
