@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.extensions import db
 from app.sqltypes import utcnow
@@ -45,6 +45,8 @@ class Organisation(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     contacts: Mapped[list["Contact"]] = relationship(back_populates="organisation")
+    # Filled by queries that count contacts in SQL (with_expression), None otherwise.
+    contact_count: Mapped[int | None] = query_expression()
 
     def __repr__(self) -> str:
         return f"<Organisation {self.name} ({self.town})>"
@@ -83,6 +85,22 @@ class Contact(db.Model):
         return f"<Contact {self.email}>"
 
 
+class ContactImport(db.Model):
+    """An uploaded contact file waiting for its organiser to confirm the import."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    # The decoded text, so the confirmation re-reads exactly what the preview showed.
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"<ContactImport {self.id} {self.filename!r}>"
+
+
 @event.listens_for(Organisation, "before_insert")
 @event.listens_for(Organisation, "before_update")
 def _organisation_keys(mapper, connection, organisation: Organisation) -> None:
@@ -93,8 +111,8 @@ def _organisation_keys(mapper, connection, organisation: Organisation) -> None:
 @event.listens_for(Contact, "before_insert")
 @event.listens_for(Contact, "before_update")
 def _contact_keys(mapper, connection, contact: Contact) -> None:
+    # Column defaults only apply in the INSERT itself: fields never set are still None here.
+    first_name, function = contact.first_name or "", contact.function or ""
     contact.email = contact.email.strip().lower()
-    contact.search_key = fold(
-        " ".join([contact.first_name, contact.last_name, contact.email, contact.function or ""])
-    )
-    contact.sort_key = fold(f"{contact.last_name} {contact.first_name}")
+    contact.search_key = fold(" ".join([first_name, contact.last_name, contact.email, function]))
+    contact.sort_key = fold(f"{contact.last_name} {first_name}")
