@@ -59,7 +59,7 @@ extract-messages: install
 	$(BIN)/pybabel -q extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
 
 update-messages: extract-messages
-	$(BIN)/pybabel -q update --no-fuzzy-matching --no-location -i translations/messages.pot -d translations
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from flask import g
+from flask import Flask, g
 from sqlalchemy import event, text
 
 from app import create_app
@@ -40,9 +40,10 @@ def forget_request_globals(exception=None) -> None:
         delattr(g, name)
 
 
-@pytest.fixture
-def app():
-    app = create_app(TestingConfig)
+@contextlib.contextmanager
+def application(**overrides) -> Iterator[Flask]:
+    """A testing app with an empty database, its context pushed; its connections closed after."""
+    app = create_app(TestingConfig, **overrides)
     app.teardown_request(forget_request_globals)
     with app.app_context():
         reset_database()
@@ -51,6 +52,19 @@ def app():
         if not USING_POSTGRES:
             db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app():
+    with application() as app:
+        yield app
+
+
+@pytest.fixture
+def csrf_app():
+    """The app with CSRF protection on, as in production."""
+    with application(WTF_CSRF_ENABLED=True) as app:
+        yield app
 
 
 @pytest.fixture

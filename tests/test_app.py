@@ -3,8 +3,8 @@
 import pytest
 
 from app import create_app
-from config import ProductionConfig, TestingConfig
-from tests.conftest import reset_database
+from config import ProductionConfig
+from tests.conftest import application
 from tests.factories import UserFactory
 
 
@@ -65,14 +65,12 @@ def test_language_switch_refuses_to_redirect_elsewhere(client, admin):
 
 
 def test_unexpected_error_shows_a_friendly_page_without_traceback():
-    app = create_app(TestingConfig, PROPAGATE_EXCEPTIONS=False)
+    with application(PROPAGATE_EXCEPTIONS=False) as app:
 
-    @app.get("/boom")
-    def boom():
-        raise RuntimeError("secret internals")
+        @app.get("/boom")
+        def boom():
+            raise RuntimeError("secret internals")
 
-    with app.app_context():
-        reset_database()
         user = UserFactory()
         client = app.test_client()
         with client.session_transaction() as session:

@@ -4,11 +4,8 @@ import re
 
 import pytest
 
-from app import create_app
 from app.extensions import db
 from app.models import MeetingStatus
-from config import TestingConfig
-from tests.conftest import USING_POSTGRES, reset_database
 from tests.factories import MeetingFactory, UserFactory
 
 REASON = {"reason": "Salle indisponible"}
@@ -102,22 +99,10 @@ def test_a_co_organiser_can_change_the_meeting(client, login, owner, draft):
     assert draft.status is MeetingStatus.PUBLISHED
 
 
-@pytest.fixture
-def protected_app():
-    app = create_app(TestingConfig, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        reset_database()
-        yield app
-        db.session.remove()
-        if not USING_POSTGRES:
-            db.drop_all()
-        db.engine.dispose()
-
-
-def test_publishing_without_the_csrf_token_is_refused(protected_app):
+def test_publishing_without_the_csrf_token_is_refused(csrf_app):
     owner = UserFactory()
     meeting = MeetingFactory(organisers=[owner], status=MeetingStatus.DRAFT)
-    client = protected_app.test_client()
+    client = csrf_app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(owner.id)
 
