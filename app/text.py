@@ -3,6 +3,8 @@
 import re
 import unicodedata
 
+from sqlalchemy import ColumnElement, or_
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -20,3 +22,9 @@ def like_pattern(query: str) -> str:
     """A LIKE pattern matching `query` anywhere in a folded key, with LIKE's wildcards escaped."""
     escaped = fold(query).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def matches_folded(query: str, *keys) -> ColumnElement[bool]:
+    """SQL condition: the folded `query` appears in one of these folded key columns."""
+    pattern = like_pattern(query)
+    return or_(*(key.like(pattern, escape="\\") for key in keys))

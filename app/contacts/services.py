@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import contains_eager
 
 from app.contacts.importing import EXPORT_HEADER, protect_cell
@@ -14,7 +14,7 @@ from app.contacts.labels import civility_label, kind_label
 from app.contacts.normalise import FieldError, InvalidValue, normalise_email, normalise_phone
 from app.extensions import db
 from app.models import Civility, Contact, Organisation, OrganisationKind, User
-from app.text import fold, like_pattern
+from app.text import fold, matches_folded
 
 DEFAULT_SORT = "name"
 SORTS = ("name", "organisation", "town", "updated")
@@ -53,12 +53,9 @@ def contact_list_query(filters: ContactFilters) -> Select:
         .options(contains_eager(Contact.organisation))
     )
     if filters.query:
-        pattern = like_pattern(filters.query)
         statement = statement.where(
-            or_(
-                Contact.search_key.like(pattern, escape="\\"),
-                Organisation.name_key.like(pattern, escape="\\"),
-                Organisation.town_key.like(pattern, escape="\\"),
+            matches_folded(
+                filters.query, Contact.search_key, Organisation.name_key, Organisation.town_key
             )
         )
     if filters.kind:

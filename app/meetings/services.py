@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Meeting, MeetingStatus, ProgrammeItem, User, meeting_organiser
-from app.text import like_pattern
+from app.text import matches_folded
 
 DEFAULT_TIME_ZONE = "Europe/Paris"
 # Where French social-sector networks meet: metropolitan France, the overseas departments
@@ -426,7 +426,7 @@ def meeting_list_query(
     elif state is not None:
         query = query.where(Meeting.status == state)
     if text.strip():
-        query = query.where(Meeting.search_key.like(like_pattern(text), escape="\\"))
+        query = query.where(matches_folded(text, Meeting.search_key))
     is_own = exists().where(
         meeting_organiser.c.meeting_id == Meeting.id, meeting_organiser.c.user_id == viewer_id
     )

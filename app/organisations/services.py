@@ -6,13 +6,13 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import with_expression
 
 from app.contacts.normalise import FieldError, InvalidValue
 from app.extensions import db
 from app.models import Contact, Organisation, OrganisationKind, User
-from app.text import fold, like_pattern
+from app.text import fold, matches_folded
 
 DEFAULT_SORT = "name"
 SORTS = ("name", "town", "kind", "contacts", "updated")
@@ -85,12 +85,8 @@ def organisation_list_query(filters: OrganisationFilters) -> Select:
         .options(with_expression(Organisation.contact_count, contact_count))
     )
     if filters.query:
-        pattern = like_pattern(filters.query)
         statement = statement.where(
-            or_(
-                Organisation.name_key.like(pattern, escape="\\"),
-                Organisation.town_key.like(pattern, escape="\\"),
-            )
+            matches_folded(filters.query, Organisation.name_key, Organisation.town_key)
         )
     if filters.kind:
         statement = statement.where(Organisation.kind == filters.kind)
