@@ -7,12 +7,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
-from app.auth.services import AccountError, create_user
+from app.auth.services import AccountError, create_user, user_by_email
 from app.contacts import importing
 from app.extensions import db
-from app.models import User
 from app.sqltypes import utcnow
 
 users = AppGroup("users", help="Organiser accounts.")
@@ -55,9 +53,7 @@ def import_contacts_command(file, dry_run: bool, user_email: str | None) -> None
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         user = None
         if user_email:
-            user = db.session.scalar(
-                select(User).where(func.lower(User.email) == user_email.lower())
-            )
+            user = user_by_email(user_email)
             if user is None:
                 raise click.ClickException(
                     _("No account has the address %(email)s.", email=user_email)

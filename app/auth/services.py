@@ -84,6 +84,10 @@ def normalise_email(address: str) -> str:
     return result.normalized.lower()
 
 
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
 def email_is_taken(email: str, except_user: User | None = None) -> bool:
     query = select(User.id).where(func.lower(User.email) == email.strip().lower())
     if except_user is not None:
@@ -241,7 +245,7 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime) -> U
     email = (email or "").strip().lower()
     if login_is_blocked(email, ip_address, now):
         raise LoginBlocked()
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    user = user_by_email(email)
     password_hash = user.password_hash if user is not None else _unknown_account_hash()
     password_is_right = check_password_hash(password_hash, password)
     if user is None or not password_is_right or not user.active:
