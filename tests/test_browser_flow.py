@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.models import Meeting, MeetingStatus, User
+from app.models import Contact, Meeting, MeetingStatus, Organisation, User
 from config import TestingConfig
 from tests.conftest import USING_POSTGRES, reset_database
 from tests.live_server import serving
@@ -61,7 +61,16 @@ def live_app(tmp_path):
         db.engine.dispose()
 
 
-def test_setup_login_create_and_publish_a_meeting(browser, live_app):
+FRENCH_EXCEL_CSV = (
+    "Civilité;Prénom;Nom;Courriel;Structure;Fonction;Téléphone;Commune\r\n"
+    "Mme;Hélène;Dupont;helene.dupont@cs-chenove.example;Centre social du Mail;Directrice;"
+    "03 80 51 22 33;Chenôve\r\n"
+    'M.;Éric;Martin;eric.martin@college.example;Collège Jean Rostand;"Principal\r\nadjoint";'
+    "0380112233;Dijon\r\n"
+).encode("cp1252")
+
+
+def test_setup_login_create_and_publish_a_meeting(browser, live_app, tmp_path):
     app, base_url = live_app
     page = browser.new_page(locale="fr-FR", viewport={"width": 360, "height": 800})
 
@@ -82,6 +91,25 @@ def test_setup_login_create_and_publish_a_meeting(browser, live_app):
     page.fill("#password", "une phrase de passe solide")
     page.locator("main form button[type=submit]").click()
     assert "/login" not in page.url
+
+    # Import a CSV saved by French Excel, after its preview.
+    csv_file = tmp_path / "contacts.csv"
+    csv_file.write_bytes(FRENCH_EXCEL_CSV)
+    page.goto(f"{base_url}/contacts/import")
+    page.set_input_files("input[type=file]", str(csv_file))
+    page.locator("main form [type=submit]").first.click()
+    assert page.locator(".preview-created").first.is_visible()
+    page.locator("form[action*='/contacts/import/'] button").click()
+    page.goto(f"{base_url}/contacts/?q=chenove")
+    assert "helene.dupont@cs-chenove.example" in page.locator("main").inner_text()
+
+    # Create an organisation by hand.
+    page.goto(f"{base_url}/organisations/new")
+    page.fill("#name", "Fédération des centres sociaux du Val d'Oise")
+    page.select_option("#kind", "federation")
+    page.fill("#town", "Cergy")
+    page.locator("main form [type=submit]").last.click()
+    assert page.locator("h1").inner_text() == "Fédération des centres sociaux du Val d'Oise"
 
     # Create a meeting as a draft.
     page.goto(f"{base_url}/meetings/new")
@@ -111,6 +139,14 @@ def test_setup_login_create_and_publish_a_meeting(browser, live_app):
             "Présentation du projet",
             "Ateliers",
         ]
+        assert db.session.scalars(select(Contact.last_name).order_by(Contact.id)).all() == [
+            "Dupont",
+            "Martin",
+        ]
+        assert db.session.scalar(select(Contact.function).where(Contact.last_name == "Martin")) == (
+            "Principal\nadjoint"
+        )
+        assert len(db.session.scalars(select(Organisation)).all()) == 3
         organiser = db.session.scalars(select(User)).one()
         assert meeting.organisers == [organiser]
         assert organiser.is_admin
