@@ -56,7 +56,7 @@ bench: install-dev translations
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 extract-messages: install
-	$(BIN)/pybabel -q extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel -q extract --ignore-dirs '.*' --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
 
 update-messages: extract-messages
 	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations

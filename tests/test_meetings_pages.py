@@ -315,7 +315,7 @@ def test_detail_page_shows_the_time_zone_when_not_paris(client, login, organiser
     client.set_cookie("lang", "en")
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Tuesday 5 June 2018, from 11:00 to 14:30" in page
-    assert "Réunion" in page
+    assert "Reunion (Saint-Denis)" in page
 
 
 def test_detail_page_shows_the_answer_deadline_in_the_meetings_zone(as_organiser):

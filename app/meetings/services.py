@@ -22,7 +22,7 @@ TIME_ZONE_LABELS = {
     "America/Guadeloupe": _l("Guadeloupe"),
     "America/Martinique": _l("Martinique"),
     "America/Cayenne": _l("French Guiana (Cayenne)"),
-    "Indian/Reunion": _l("Réunion"),
+    "Indian/Reunion": _l("Reunion (Saint-Denis)"),
     "Indian/Mayotte": _l("Mayotte"),
     "America/Miquelon": _l("Saint Pierre and Miquelon"),
     "Pacific/Noumea": _l("New Caledonia (Nouméa)"),
