@@ -30,12 +30,17 @@ def _localise(moment: datetime, zone: ZoneInfo | None) -> datetime:
 
 
 def format_day(moment: datetime, zone: ZoneInfo | None = None) -> str:
-    """ "mardi 5 juin 2018" (the day of `moment` in `zone`)."""
-    return babel_format_date(_localise(moment, zone).date(), "EEEE d MMMM y", locale=_locale())
+    """The day of `moment` in `zone`: "mardi 5 juin 2018"; French writes "1er juin"."""
+    day = _localise(moment, zone).date()
+    locale = _locale()
+    pattern = "EEEE d MMMM y"
+    if day.day == 1 and str(locale).startswith("fr"):
+        pattern = "EEEE d'er' MMMM y"
+    return babel_format_date(day, pattern, locale=locale)
 
 
 def format_clock(value: datetime | time, zone: ZoneInfo | None = None) -> str:
-    """ "9 h 00" in French, "9:00" in English."""
+    """A time of day: "9 h 00" in French, "9:00" in English."""
     if isinstance(value, datetime):
         value = _localise(value, zone).time()
     locale = _locale()
@@ -44,14 +49,14 @@ def format_clock(value: datetime | time, zone: ZoneInfo | None = None) -> str:
 
 
 def format_moment(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
-    """ "mardi 5 juin 2018 à 9 h 00"."""
+    """A moment in `zone`: "mardi 5 juin 2018 à 9 h 00"."""
     if moment is None:
         return ""
     return _("%(day)s at %(time)s", day=format_day(moment, zone), time=format_clock(moment, zone))
 
 
 def format_span(starts_at: datetime, ends_at: datetime, zone: ZoneInfo | None = None) -> str:
-    """ "mardi 5 juin 2018, de 9 h 00 à 12 h 30", or both days when it runs over several."""
+    """A time span: "mardi 5 juin 2018, de 9 h 00 à 12 h 30", or both days over several days."""
     start_day, end_day = format_day(starts_at, zone), format_day(ends_at, zone)
     start, end = format_clock(starts_at, zone), format_clock(ends_at, zone)
     if start_day == end_day:

@@ -48,6 +48,17 @@ def test_local_time_follows_daylight_saving(french):
     assert format_clock(time(14, 5)) == "14 h 05"
 
 
+def test_first_of_the_month_is_an_ordinal_in_french(french, app):
+    moment = datetime(2027, 6, 1, 21, 59, tzinfo=UTC)
+    assert format_moment(moment, PARIS) == "mardi 1er juin 2027 à 23 h 59"
+
+
+def test_first_of_the_month_in_english(english):
+    assert format_moment(datetime(2027, 6, 1, 8, 0, tzinfo=UTC), PARIS) == (
+        "Tuesday 1 June 2027 at 10:00"
+    )
+
+
 def test_moment_in_another_zone(french):
     moment = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
     assert format_moment(moment, ZoneInfo("Indian/Reunion")) == "lundi 2 mars 2026 à 10 h 00"

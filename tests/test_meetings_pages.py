@@ -321,7 +321,7 @@ def test_detail_page_shows_the_time_zone_when_not_paris(client, login, organiser
 def test_detail_page_shows_the_answer_deadline_in_the_meetings_zone(as_organiser):
     meeting = seed_meeting(answer_deadline=datetime(2018, 6, 1, 21, 59, tzinfo=UTC))
     page = as_organiser.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-    assert "vendredi 1 juin 2018 à 23 h 59" in page
+    assert "vendredi 1er juin 2018 à 23 h 59" in page
 
 
 def test_unknown_meeting_is_404(as_organiser):
