@@ -3,7 +3,7 @@
 import pytest
 
 from app import create_app
-from config import ProductionConfig
+from config import ProductionConfig, database_url
 from tests.conftest import application
 from tests.factories import UserFactory
 
@@ -82,3 +82,10 @@ def test_unexpected_error_shows_a_friendly_page_without_traceback():
     assert "secret internals" not in page
     assert "Traceback" not in page
     assert page.count("<h1>") == 1
+
+
+def test_plain_postgresql_urls_use_psycopg_3():
+    assert database_url("postgresql://u@h/db", "") == "postgresql+psycopg://u@h/db"
+    assert database_url("postgres://u@h/db", "") == "postgresql+psycopg://u@h/db"
+    assert database_url("", "sqlite://") == "sqlite://"
+    assert database_url("postgresql+psycopg://u@h/db", "") == "postgresql+psycopg://u@h/db"
