@@ -2,6 +2,7 @@
 and the periodic tasks. Each task opens an application context and calls a service."""
 
 import contextlib
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ def make_huey(settings) -> Huey:
         return Huey("rencontres", immediate=True)
     if settings.REDIS_URL:
         return RedisHuey("rencontres", url=settings.REDIS_URL)
+    os.makedirs(os.path.dirname(os.path.abspath(settings.HUEY_SQLITE_PATH)), exist_ok=True)
     return SqliteHuey("rencontres", filename=settings.HUEY_SQLITE_PATH)
 
 

@@ -5,6 +5,9 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+# Before the app is imported: the module-level job queue is built from the testing settings.
+os.environ["RENCONTRES_ENV"] = "testing"
+
 import pytest
 from flask import Flask, g
 from sqlalchemy import event, text
@@ -15,8 +18,7 @@ from app.jobs import huey
 from config import TestingConfig
 from tests import factories
 
-# Tasks run at once, in the test's own application context, never in a queue file.
-huey.immediate = True
+assert huey.immediate, "tests run jobs at once, in the test's own application context"
 
 USING_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
 
