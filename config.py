@@ -49,6 +49,10 @@ class Config:
     LANGUAGES = ("fr", "en")
 
     REDIS_URL = os.environ.get("REDIS_URL", "")
+    # Rate-limit counters: shared through Redis when there is one, else kept per process.
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # Requests per address on the invitees' personal pages.
+    INVITEE_RATE_LIMIT = os.environ.get("INVITEE_RATE_LIMIT", "60 per minute")
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
     HUEY_IMMEDIATE = False
 
@@ -87,6 +91,7 @@ class TestingConfig(Config):
     SQLALCHEMY_ENGINE_OPTIONS = {}
     WTF_CSRF_ENABLED = False
     HUEY_IMMEDIATE = True
+    RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = ""
     BASE_URL = "http://localhost"
     SERVER_NAME = None

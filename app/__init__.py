@@ -9,7 +9,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.extensions import babel, csrf, db, login, mail, migrate
 from config import BASE_DIR, DEFAULT_SECRET_KEY, Config, config_from_environment
 
 
@@ -50,6 +49,8 @@ def check_production_settings(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    # Imported here: at module level, `mail` would be shadowed by the app.mail package.
+    from app.extensions import babel, csrf, db, limiter, login, mail, migrate
     from app.i18n import select_locale
 
     db.init_app(app)
@@ -63,11 +64,14 @@ def register_extensions(app: Flask) -> None:
     login.login_message = _l("Please log in to see this page.")
     login.login_message_category = "info"
     babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.contacts import bp as contacts_bp
+    from app.invitations import bp as invitations_bp
+    from app.mail import bp as mail_bp
     from app.main import bp as main_bp
     from app.meetings import bp as meetings_bp
     from app.organisations import bp as organisations_bp
@@ -77,9 +81,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contacts_bp, url_prefix="/contacts")
     app.register_blueprint(organisations_bp, url_prefix="/organisations")
     app.register_blueprint(meetings_bp, url_prefix="/meetings")
+    app.register_blueprint(invitations_bp)
+    app.register_blueprint(mail_bp, url_prefix="/emails")
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from app.extensions import db
+
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         if code >= 500:

@@ -13,10 +13,11 @@ from flask import Flask, g
 from sqlalchemy import event, text
 
 from app import create_app
-from app.extensions import db
+from app.extensions import db, limiter, mail
 from app.jobs import huey
 from config import TestingConfig
 from tests import factories
+from tests.smtp_server import SmtpServer
 
 assert huey.immediate, "tests run jobs at once, in the test's own application context"
 
@@ -48,6 +49,7 @@ def application(**overrides) -> Iterator[Flask]:
     app = create_app(TestingConfig, **overrides)
     app.teardown_request(forget_request_globals)
     with app.app_context():
+        limiter.reset()
         reset_database()
         yield app
         db.session.remove()
@@ -67,6 +69,17 @@ def csrf_app():
     """The app with CSRF protection on, as in production."""
     with application(WTF_CSRF_ENABLED=True) as app:
         yield app
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on a loopback port, and the app set to deliver through it."""
+    server = SmtpServer()
+    server.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+    mail.init_app(app)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

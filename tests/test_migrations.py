@@ -47,3 +47,28 @@ def test_downgrade_to_base_removes_every_table(migrated_app):
     assert result.exit_code == 0, result.output
     remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
     assert remaining == set()
+
+
+def test_each_upgrade_keeps_the_rows_already_there(migrated_app):
+    """Upgrading a database that has data: new NOT NULL columns get their defaults."""
+    runner = migrated_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "fb5d5918fdf6"]).exit_code == 0
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO meeting (title, description, status, cancellation_reason, starts_at,"
+                " ends_at, timezone, venue_name, venue_address, venue_postcode, venue_town,"
+                " venue_access_notes, online_url, contact_name, contact_function,"
+                " contact_organisation, contact_email, contact_phone, search_key, created_at,"
+                " updated_at) VALUES ('Réunion', '', 'published', '', '2026-06-05 07:00:00',"
+                " '2026-06-05 10:30:00', 'Europe/Paris', 'Salle', '', '', '', '', '', '', '', '',"
+                " '', '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT title, sequence, invitation_subject FROM meeting")
+        ).one()
+    assert tuple(row) == ("Réunion", 0, "")

@@ -7,10 +7,17 @@ from app.models.directory import (
     Organisation,
     OrganisationKind,
 )
+from app.models.invitations import Answer, Invitation, InvitationLink
+from app.models.mail import MessageStatus, OutboxMessage
 from app.models.meetings import Meeting, MeetingStatus, ProgrammeItem, meeting_organiser
 from app.models.users import LoginFailure, User
 
 __all__ = [
+    "Answer",
+    "Invitation",
+    "InvitationLink",
+    "MessageStatus",
+    "OutboxMessage",
     "Civility",
     "Contact",
     "ContactImport",

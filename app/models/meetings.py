@@ -78,8 +78,17 @@ class Meeting(db.Model):
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The invitation e-mail's subject and opening text, editable per meeting; empty means the
+    # default text built from the meeting.
+    invitation_subject: Mapped[str] = mapped_column(String(300), default="")
+    invitation_message: Mapped[str] = mapped_column(Text, default="")
+    # iCalendar SEQUENCE: raised whenever the time or the place changes.
+    sequence: Mapped[int] = mapped_column(default=0)
 
     organisers: Mapped[list["User"]] = relationship(secondary=meeting_organiser)  # noqa: F821
+    invitations: Mapped[list["Invitation"]] = relationship(  # noqa: F821
+        back_populates="meeting", cascade="all, delete-orphan", passive_deletes=True
+    )
     programme_items: Mapped[list["ProgrammeItem"]] = relationship(
         back_populates="meeting",
         order_by="ProgrammeItem.position",

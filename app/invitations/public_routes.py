@@ -1,0 +1,1 @@
+"""Stub: the invitee's personal pages."""

@@ -1,0 +1,1 @@
+"""Stub: the organiser's invitation pages."""

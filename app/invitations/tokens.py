@@ -1,0 +1,48 @@
+"""Personal links: a random token in the URL, only its SHA-256 in the database."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import Invitation, InvitationLink
+
+# 32 random bytes: 256 bits, far above the 128 the links must carry.
+TOKEN_BYTES = 32
+# token_urlsafe(32) gives 43 characters; anything much shorter or longer is not ours.
+TOKEN_LENGTHS = range(40, 50)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def issue_link(invitation: Invitation, now: datetime) -> str:
+    """A new personal link for `invitation`; returns the token, which is never stored."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    db.session.add(
+        InvitationLink(invitation=invitation, token_hash=hash_token(token), created_at=now)
+    )
+    return token
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation a live link belongs to; None for unknown, malformed or revoked tokens."""
+    if len(token) not in TOKEN_LENGTHS or not token.isascii():
+        return None
+    return db.session.scalar(
+        select(Invitation)
+        .join(InvitationLink)
+        .where(InvitationLink.token_hash == hash_token(token), InvitationLink.revoked_at.is_(None))
+    )
+
+
+def revoke_links(invitation: Invitation, now: datetime) -> None:
+    """Every link sent so far stops working; the next e-mail carries a new one."""
+    db.session.execute(
+        update(InvitationLink)
+        .where(InvitationLink.invitation_id == invitation.id, InvitationLink.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

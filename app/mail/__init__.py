@@ -1,0 +1,8 @@
+"""The outbox: queueing messages (outbox.py), delivering them (delivery.py), and the
+administrators' "E-mails" pages (routes.py)."""
+
+from flask import Blueprint
+
+bp = Blueprint("mail", __name__)
+
+from app.mail import routes  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Stub: the administrators' E-mails pages."""
