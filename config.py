@@ -63,6 +63,11 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "rencontres@localhost")
+    # Delivery: attempts before a message is marked failed, messages per SMTP connection, and
+    # how long a worker may hold a message before another one takes it back.
+    MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 100)
+    MAIL_CLAIM_TIMEOUT_MINUTES = env_int("MAIL_CLAIM_TIMEOUT_MINUTES", 10)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,6 +11,10 @@ from flask_babel import gettext as _
 from app.auth.services import AccountError, create_user, user_by_email
 from app.contacts import importing
 from app.extensions import db
+from app.mail import delivery
+from app.mail.labels import error_label, status_label
+from app.mail.services import MessageFilters, message_list_query
+from app.models import MessageStatus, OutboxMessage
 from app.sqltypes import utcnow
 
 users = AppGroup("users", help="Organiser accounts.")
@@ -75,6 +79,89 @@ def import_contacts_command(file, dry_run: bool, user_email: str | None) -> None
         click.echo(_("Dry run: nothing was written.") if dry_run else _("Import done."))
 
 
+outbox = AppGroup("outbox", help="Outgoing e-mails.")
+
+
+@outbox.command("send")
+def send_outbox_command() -> None:
+    """Deliver the messages due now, without waiting for the worker."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        now = utcnow()
+        recovered = delivery.recover_stale(now)
+        db.session.commit()
+        if recovered.requeued or recovered.failed:
+            click.echo(
+                _(
+                    "Taken back from stopped workers: %(requeued)s queued again, %(failed)s "
+                    "marked failed (outcome unknown).",
+                    requeued=recovered.requeued,
+                    failed=recovered.failed,
+                )
+            )
+        report = delivery.deliver_due(now)
+        db.session.commit()
+        if report.no_mail_server:
+            raise click.ClickException(
+                _("No mail server is configured (MAIL_SERVER): the messages stay in the outbox.")
+            )
+        click.echo(
+            _(
+                "Sent: %(sent)s. To retry later: %(retried)s. Failed: %(failed)s.",
+                sent=report.sent,
+                retried=report.retried,
+                failed=report.failed,
+            )
+        )
+        if report.unfinished:
+            click.echo(_("More messages are due: run the command again, or let the worker do it."))
+
+
+@outbox.command("retry")
+@click.argument("message_id", type=int)
+def retry_outbox_command(message_id: int) -> None:
+    """Put a failed message back in the queue."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        message = db.session.get(OutboxMessage, message_id)
+        if message is None:
+            raise click.ClickException(_("No message has the number %(id)s.", id=message_id))
+        try:
+            delivery.retry_message(message, utcnow())
+        except delivery.NotRetryable as error:
+            raise click.ClickException(
+                _(
+                    "Message %(id)s is not failed (%(status)s): only a failed message can be "
+                    "sent again.",
+                    id=message_id,
+                    status=status_label(message.status),
+                )
+            ) from error
+        db.session.commit()
+        delivery.request_delivery()
+        click.echo(_("Message %(id)s is back in the queue.", id=message_id))
+
+
+@outbox.command("list")
+@click.option(
+    "--status", type=click.Choice([status.value for status in MessageStatus]), help="Only these."
+)
+@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+def list_outbox_command(status: str | None, limit: int) -> None:
+    """The latest messages: number, status, creation time (UTC), recipient, subject."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        filters = MessageFilters(status=MessageStatus(status) if status else None)
+        messages = db.session.scalars(message_list_query(filters).limit(limit)).all()
+        if not messages:
+            click.echo(_("No message."))
+        for message in messages:
+            click.echo(
+                f"{message.id:>7}  {status_label(message.status):<16}  "
+                f"{message.created_at:%Y-%m-%d %H:%M}  {message.to_address}  {message.subject}"
+            )
+            if message.last_error:
+                click.echo(f"{'':>9}{error_label(message.last_error)}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(contacts)
+    app.cli.add_command(outbox)

@@ -51,3 +51,30 @@ def purge_login_failures() -> int:
         removed = purge(now=datetime.now(UTC))
         db.session.commit()
     return removed
+
+
+@huey.task()
+def deliver_outbox() -> None:
+    """Deliver the queued messages now; enqueued by request_delivery() after new messages."""
+    from app.extensions import db
+    from app.mail.delivery import deliver_due
+
+    with job_context():
+        report = deliver_due(now=datetime.now(UTC))
+        db.session.commit()
+    if report.unfinished:
+        deliver_outbox()
+
+
+@huey.periodic_task(crontab())
+def deliver_outbox_every_minute() -> None:
+    """Every minute: take back what stopped workers held, then deliver what is due (retries)."""
+    from app.extensions import db
+    from app.mail.delivery import deliver_due, recover_stale
+
+    with job_context():
+        now = datetime.now(UTC)
+        recover_stale(now)
+        db.session.commit()
+        deliver_due(now)
+        db.session.commit()
