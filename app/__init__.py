@@ -104,10 +104,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from app.auth.access import guard_request
-    from app.security import add_security_headers
+    from app.security import add_security_headers, install_log_redaction
 
     app.before_request(guard_request)
     app.after_request(add_security_headers)
+    install_log_redaction(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -1,0 +1,404 @@
+"""The invitee's answer: the rules on when and how it is recorded, the capacity and its waiting
+list, the confirmation and promotion e-mails, and the data of the personal page."""
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, bindparam, func, or_, select, text
+from sqlalchemy.orm import aliased, joinedload
+
+from app.extensions import db
+from app.formatting import format_moment
+from app.invitations.calendar import meeting_calendar
+from app.invitations.tokens import TOKEN_LENGTHS, hash_token, issue_link
+from app.mail.outbox import queue_email, render_email
+from app.models import (
+    Answer,
+    Civility,
+    Contact,
+    Invitation,
+    InvitationLink,
+    Meeting,
+    MeetingStatus,
+    User,
+)
+from app.urls import absolute_url
+
+
+class AnswerRefused(Exception):
+    """The answer cannot be recorded now; str() is the message to show the person."""
+
+
+@dataclass(frozen=True)
+class PersonalPage:
+    """What the invitee's page shows, loaded in one query."""
+
+    invitation: Invitation
+    status: MeetingStatus
+    problem: str | None
+    coming_count: int
+    waiting_position: int | None
+
+    @property
+    def meeting(self) -> Meeting:
+        return self.invitation.meeting
+
+    @property
+    def is_full(self) -> bool:
+        capacity = self.meeting.capacity
+        return capacity is not None and self.coming_count >= capacity
+
+
+# Serialising the answers of one meeting
+
+
+def lock_places(meeting_id: int) -> None:
+    """Take the meeting's lock before counting its places, so that two people answering at
+    the same moment for the last place are served one after the other.
+
+    PostgreSQL: SELECT ... FOR UPDATE locks the meeting's row until the transaction ends; under
+    READ COMMITTED every later statement then sees what the previous holder committed.
+    SQLite has no row locks: a write that changes nothing takes the database's write lock (the
+    driver opens the transaction at the first write, so no older read snapshot is kept), and
+    other writers wait on busy_timeout until this transaction ends. Plain SQL, not update():
+    the ORM would also bump `updated_at`.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Meeting.id).where(Meeting.id == meeting_id).with_for_update())
+    else:
+        db.session.execute(
+            text("UPDATE meeting SET sequence = sequence WHERE id = :id"), {"id": meeting_id}
+        )
+
+
+# What another transaction may change between reading a row and taking the lock.
+_MEETING_RULES = ["status", "capacity", "starts_at", "ends_at", "answer_deadline"]
+_INVITATION_STATE = ["answer", "waiting_since"]
+
+
+def _lock_and_reload(meeting: Meeting, invitation: Invitation | None = None) -> None:
+    """Lock, then re-read what a concurrent transaction may have changed before the lock."""
+    # Flushed first: the caller's pending changes (a new capacity, say) must not be lost by
+    # the reload, and must be counted.
+    db.session.flush()
+    lock_places(meeting.id)
+    db.session.refresh(meeting, _MEETING_RULES)
+    if invitation is not None:
+        db.session.refresh(invitation, _INVITATION_STATE)
+
+
+def coming_count(meeting_id: int, excluding: Invitation | None = None) -> int:
+    query = select(func.count(Invitation.id)).where(
+        Invitation.meeting_id == meeting_id, Invitation.answer == Answer.COMING
+    )
+    if excluding is not None:
+        query = query.where(Invitation.id != excluding.id)
+    return db.session.scalar(query)
+
+
+def _ahead_in_queue(queue, invitation):
+    """SQL condition: `queue` (an Invitation entity) waits ahead of `invitation`, or is it."""
+    return or_(
+        queue.waiting_since < invitation.waiting_since,
+        and_(queue.waiting_since == invitation.waiting_since, queue.id <= invitation.id),
+    )
+
+
+def waiting_position(invitation: Invitation) -> int | None:
+    """1 for the first person waiting; None when the invitee is not on the waiting list."""
+    if invitation.answer is not Answer.WAITING:
+        return None
+    return db.session.scalar(
+        select(func.count(Invitation.id)).where(
+            Invitation.meeting_id == invitation.meeting_id,
+            Invitation.answer == Answer.WAITING,
+            _ahead_in_queue(Invitation, invitation),
+        )
+    )
+
+
+def _waiting_ahead(invitation: Invitation) -> int:
+    """How many people wait before `invitation`: all who wait, when it does not wait yet."""
+    query = select(func.count(Invitation.id)).where(
+        Invitation.meeting_id == invitation.meeting_id,
+        Invitation.answer == Answer.WAITING,
+        Invitation.id != invitation.id,
+    )
+    if invitation.answer is Answer.WAITING:
+        query = query.where(_ahead_in_queue(Invitation, invitation))
+    return db.session.scalar(query)
+
+
+# When an answer may be recorded
+
+
+def _closed_reason(meeting: Meeting, now: datetime, by_organiser: bool) -> str | None:
+    status = meeting.status_at(now)
+    if status is MeetingStatus.CANCELLED:
+        return _("This meeting is cancelled.")
+    if status is MeetingStatus.HELD:
+        return _("This meeting has taken place: answers are closed.")
+    if by_organiser:
+        # Organisers record what people tell them on the phone, late answers included.
+        return None
+    if status is MeetingStatus.DRAFT:
+        return _("This meeting is not open for answers yet.")
+    if meeting.starts_at <= now:
+        return _("This meeting has started: answers are closed.")
+    if meeting.answer_deadline is not None and now > meeting.answer_deadline:
+        return _(
+            "Answers closed on %(moment)s. To change your answer, please contact the person "
+            "in charge of the meeting.",
+            moment=format_moment(meeting.answer_deadline, meeting.zone),
+        )
+    return None
+
+
+def answer_problem(invitation: Invitation, now: datetime) -> str | None:
+    """Why the invitee cannot answer now (cancelled, not yet open, started, past the
+    deadline); None when they can."""
+    return _closed_reason(invitation.meeting, now, by_organiser=False)
+
+
+# Recording answers
+
+
+def _answer_for_coming(invitation: Invitation, meeting: Meeting) -> Answer:
+    """COMING when a place is free for this person, else WAITING: nobody overtakes the queue."""
+    if invitation.answer is Answer.COMING or meeting.capacity is None:
+        return Answer.COMING
+    taken = coming_count(meeting.id, excluding=invitation)
+    if taken + _waiting_ahead(invitation) < meeting.capacity:
+        return Answer.COMING
+    return Answer.WAITING
+
+
+def record_answer(
+    invitation: Invitation,
+    coming: bool,
+    comment: str,
+    now: datetime,
+    recorded_by: User | None = None,
+) -> Answer:
+    """Record the invitee's answer (or the one an organiser took for them) and queue the
+    confirmation e-mail; returns COMING, NOT_COMING or WAITING (a full meeting).
+
+    Invitees cannot answer a draft, cancelled, started or held meeting, nor after the answer
+    deadline; organisers (`recorded_by`) may record past the deadline, and once the meeting has
+    started, but not for a cancelled or held meeting, and the capacity applies to them too.
+    Raises AnswerRefused. Flushes; the caller commits, then calls request_delivery().
+    """
+    meeting = invitation.meeting
+    _lock_and_reload(meeting, invitation)
+    problem = _closed_reason(meeting, now, by_organiser=recorded_by is not None)
+    if problem:
+        raise AnswerRefused(problem)
+    previous = invitation.answer
+    answer = _answer_for_coming(invitation, meeting) if coming else Answer.NOT_COMING
+    invitation.answer = answer
+    invitation.answered_at = now
+    invitation.comment = comment.strip()
+    invitation.answer_recorded_by_id = recorded_by.id if recorded_by else None
+    waiting = answer is Answer.WAITING
+    # Someone already waiting keeps their place in the queue.
+    invitation.waiting_since = (invitation.waiting_since or now) if waiting else None
+    db.session.flush()
+    queue_confirmation(invitation, now)
+    if previous is Answer.COMING and answer is not Answer.COMING:
+        promote_waiting(meeting, now)
+    db.session.flush()
+    return answer
+
+
+def leave_waiting_list(invitation: Invitation, now: datetime) -> Answer:
+    """The invitee gives up waiting: their answer becomes "not coming", confirmed by e-mail."""
+    _lock_and_reload(invitation.meeting, invitation)
+    problem = answer_problem(invitation, now)
+    if problem:
+        raise AnswerRefused(problem)
+    if invitation.answer is Answer.COMING:
+        raise AnswerRefused(
+            _(
+                "A place has freed up and you are registered: you are no longer on the waiting "
+                "list. If you cannot come, answer “I cannot attend”."
+            )
+        )
+    if invitation.answer is not Answer.WAITING:
+        raise AnswerRefused(_("You are not on the waiting list."))
+    invitation.answer = Answer.NOT_COMING
+    invitation.answered_at = now
+    invitation.waiting_since = None
+    invitation.answer_recorded_by_id = None
+    db.session.flush()
+    queue_confirmation(invitation, now, left_waiting_list=True)
+    db.session.flush()
+    return invitation.answer
+
+
+def promote_waiting(meeting: Meeting, now: datetime) -> list[Invitation]:
+    """Give the free places to the people waiting, first come first served, and e-mail them.
+
+    Nobody is promoted once the meeting has started (they would learn it too late), nor for a
+    meeting that is not published. Also called by the organisers' side when the capacity grows.
+    """
+    _lock_and_reload(meeting)
+    if meeting.status is not MeetingStatus.PUBLISHED or meeting.starts_at <= now:
+        return []
+    query = (
+        select(Invitation)
+        .where(Invitation.meeting_id == meeting.id, Invitation.answer == Answer.WAITING)
+        .order_by(Invitation.waiting_since, Invitation.id)
+        .options(joinedload(Invitation.contact))
+    )
+    if meeting.capacity is not None:
+        free = meeting.capacity - coming_count(meeting.id)
+        if free <= 0:
+            return []
+        query = query.limit(free)
+    promoted = list(db.session.scalars(query))
+    for invitation in promoted:
+        invitation.answer = Answer.COMING
+        invitation.waiting_since = None
+    db.session.flush()
+    for invitation in promoted:
+        queue_promotion(invitation, now)
+    db.session.flush()
+    return promoted
+
+
+# E-mails
+
+
+def greeting(contact: Contact) -> str:
+    """ "Bonjour Mme Dupont," with a civility, "Bonjour Hélène Dupont," without; the same
+    sentences as the invitation's (services.greeting, not imported: services may import us)."""
+    if contact.civility is Civility.MS and contact.last_name:
+        return _("Hello Ms %(name)s,", name=contact.last_name)
+    if contact.civility is Civility.MR and contact.last_name:
+        return _("Hello Mr %(name)s,", name=contact.last_name)
+    if contact.full_name:
+        return _("Hello %(name)s,", name=contact.full_name)
+    return _("Hello,")
+
+
+def _queue_personal_email(
+    kind: str, invitation: Invitation, now: datetime, calendar_method: str = "", **context
+) -> None:
+    """Render and queue `kind`'s e-mail for the invitee, with a link of its own (tokens are
+    never stored, so each e-mail gets a new one) and the calendar file if asked."""
+    meeting, contact = invitation.meeting, invitation.contact
+    personal_url = absolute_url("invitations.personal_page", token=issue_link(invitation, now))
+    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    calendar = None
+    with force_locale(locale):
+        salutation = greeting(contact)
+        if calendar_method:
+            calendar = meeting_calendar(
+                meeting, calendar_method, attendee=contact, personal_url=personal_url, now=now
+            )
+    rendered = render_email(
+        kind,
+        locale,
+        invitation=invitation,
+        meeting=meeting,
+        contact=contact,
+        greeting=salutation,
+        personal_url=personal_url,
+        **context,
+    )
+    reply_to = (meeting.contact_email, meeting.contact_name) if meeting.contact_email else None
+    queue_email(
+        kind,
+        contact.email,
+        rendered,
+        now,
+        to_name=contact.full_name,
+        reply_to=reply_to,
+        calendar=calendar,
+        calendar_method=calendar_method,
+        meeting=meeting,
+        invitation=invitation,
+    )
+
+
+def queue_confirmation(
+    invitation: Invitation, now: datetime, *, left_waiting_list: bool = False
+) -> None:
+    """The e-mail confirming the answer: with the calendar file for "coming", the position
+    for the waiting list."""
+    answer = invitation.answer
+    _queue_personal_email(
+        "confirmation",
+        invitation,
+        now,
+        calendar_method="REQUEST" if answer is Answer.COMING else "",
+        answer=answer,
+        position=waiting_position(invitation),
+        left_waiting_list=left_waiting_list,
+    )
+
+
+def queue_promotion(invitation: Invitation, now: datetime) -> None:
+    """The e-mail telling someone who waited that they now have a place, with the calendar."""
+    _queue_personal_email("promotion", invitation, now, calendar_method="REQUEST")
+
+
+# The personal page
+
+
+@functools.cache
+def _personal_page_query() -> Select:
+    """The page's query, built once: building an ORM statement costs more than running it."""
+    other = aliased(Invitation)
+    coming = (
+        select(func.count(other.id))
+        .where(other.meeting_id == Invitation.meeting_id, other.answer == Answer.COMING)
+        .correlate(Invitation)
+        .scalar_subquery()
+    )
+    position = (
+        select(func.count(other.id))
+        .where(
+            other.meeting_id == Invitation.meeting_id,
+            other.answer == Answer.WAITING,
+            _ahead_in_queue(other, Invitation),
+        )
+        .correlate(Invitation)
+        .scalar_subquery()
+    )
+    return (
+        select(Invitation, coming, position)
+        .join(InvitationLink, InvitationLink.invitation_id == Invitation.id)
+        .where(
+            InvitationLink.token_hash == bindparam("token_hash"),
+            InvitationLink.revoked_at.is_(None),
+        )
+        .options(
+            joinedload(Invitation.meeting).joinedload(Meeting.programme_items),
+            joinedload(Invitation.contact),
+        )
+    )
+
+
+def personal_page(token: str, now: datetime) -> PersonalPage | None:
+    """The page's data for a live link: the invitation with its meeting, contact and
+    programme, the places taken and the waiting position; None for any bad token."""
+    if len(token) not in TOKEN_LENGTHS or not token.isascii():
+        return None
+    result = db.session.execute(_personal_page_query(), {"token_hash": hash_token(token)})
+    # One row per programme item (joined eager loading): unique() folds them back into one.
+    row = result.unique().one_or_none()
+    if row is None:
+        return None
+    invitation, coming_total, ahead = row
+    return PersonalPage(
+        invitation=invitation,
+        status=invitation.meeting.status_at(now),
+        problem=answer_problem(invitation, now),
+        coming_count=coming_total,
+        waiting_position=ahead if invitation.answer is Answer.WAITING else None,
+    )
