@@ -1,1 +1,523 @@
-"""Stub: the organiser's invitation pages."""
+"""The organisers' invitation pages of a meeting: inviting people, the invitation e-mail,
+sending and following it, the answers, and telling invitees about a change."""
+
+from datetime import UTC, datetime
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from app.extensions import db
+from app.invitations import bp, services
+from app.invitations.answers import AnswerRefused, record_answer
+from app.invitations.forms import (
+    AnswerFilterForm,
+    ConfirmForm,
+    CreateContactsForm,
+    InvitationTextForm,
+    InviteeFilterForm,
+    InviteForm,
+    PasteAddressesForm,
+    RecordAnswerForm,
+)
+from app.mail.delivery import request_delivery
+from app.meetings.services import MeetingStateError, can_manage
+from app.models import Answer, Invitation, Meeting
+
+PREFIX = "/meetings/<int:meeting_id>/invitations"
+# Seconds between two reloads of the progress page while messages are on their way.
+PROGRESS_REFRESH_SECONDS = 5
+
+
+@bp.context_processor
+def invitation_labels() -> dict:
+    return {
+        "answer_labels": services.ANSWER_LABELS,
+        "email_state_labels": services.EMAIL_STATE_LABELS,
+        "email_state": services.email_state,
+    }
+
+
+def meeting_or_404(meeting_id: int) -> Meeting:
+    return db.get_or_404(Meeting, meeting_id)
+
+
+def managed_meeting_or_abort(meeting_id: int) -> Meeting:
+    """The meeting, if the current user may act on it: 404 when missing, 403 when not theirs."""
+    meeting = meeting_or_404(meeting_id)
+    if not can_manage(current_user, meeting):
+        abort(403)
+    return meeting
+
+
+def invitation_or_404(meeting: Meeting, invitation_id: int) -> Invitation:
+    invitation = db.get_or_404(Invitation, invitation_id)
+    if invitation.meeting_id != meeting.id:
+        abort(404)
+    return invitation
+
+
+def acting_user():
+    """The logged-in account itself, not Flask-Login's proxy."""
+    return current_user._get_current_object()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def refuse(error: Exception, meeting: Meeting, endpoint: str = "invitations.answers"):
+    """An action the meeting's state forbids: undo, say why, go back."""
+    db.session.rollback()
+    flash(str(error), "error")
+    return redirect(url_for(endpoint, meeting_id=meeting.id))
+
+
+def to_answers(meeting: Meeting):
+    return redirect(url_for("invitations.answers", meeting_id=meeting.id))
+
+
+def mail_is_configured() -> bool:
+    return bool(current_app.config["MAIL_SERVER"])
+
+
+# Inviting people
+
+
+@bp.route(f"{PREFIX}/invite", methods=["GET", "POST"])
+def invite(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    source = request.form if request.method == "POST" else request.args
+    filter_form = InviteeFilterForm(formdata=source)
+    filters = filter_form.filters()
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            if form.invite_all.data:
+                added, already = services.invite_all_matching(
+                    meeting, filters, acting_user(), now()
+                )
+            else:
+                added, already = services.invite_contacts(
+                    meeting, form.contacts.data, acting_user(), now()
+                )
+        except MeetingStateError as error:
+            return refuse(error, meeting)
+        db.session.commit()
+        flash_added(added, already)
+        arguments = {key: value for key, value in request.form.items() if key in filter_form}
+        return redirect(url_for("invitations.invite", meeting_id=meeting.id, **arguments))
+    page = services.paginate_rows(
+        services.invitable_contacts_query(meeting, filters),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
+    return render_template(
+        "invitations/invite.html",
+        meeting=meeting,
+        filter_form=filter_form,
+        filters=filters,
+        form=form,
+        page=page,
+        counts=services.answer_counts(meeting),
+    )
+
+
+def flash_added(added: int, already: int) -> None:
+    message = ngettext(
+        "%(num)s person added to the list.", "%(num)s people added to the list.", added
+    )
+    if already:
+        message += " " + ngettext(
+            "%(num)s was already on it.", "%(num)s were already on it.", already
+        )
+    flash(message, "success" if added else "info")
+
+
+@bp.route(f"{PREFIX}/paste", methods=["GET", "POST"])
+def paste_addresses(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    form = PasteAddressesForm()
+    if form.validate_on_submit():
+        known, unknown, invalid = services.parse_addresses(form.addresses.data)
+        try:
+            added, already = services.invite_contacts(
+                meeting, [contact.id for contact in known], acting_user(), now()
+            )
+        except MeetingStateError as error:
+            return refuse(error, meeting)
+        db.session.commit()
+        if known:
+            flash_added(added, already)
+        if unknown:
+            return render_template(
+                "invitations/create_contacts.html",
+                meeting=meeting,
+                form=CreateContactsForm.for_addresses(unknown),
+                invalid=invalid,
+            )
+        if invalid:
+            form.addresses.data = "\n".join(invalid)
+            form.addresses.errors = [
+                _("These entries are not e-mail addresses: correct them or remove them.")
+            ]
+        elif known:
+            return to_answers(meeting)
+        else:
+            form.addresses.errors = [_("Paste at least one e-mail address.")]
+    return render_template("invitations/paste.html", meeting=meeting, form=form)
+
+
+@bp.route(f"{PREFIX}/new-contacts", methods=["GET", "POST"])
+def create_contacts(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    if request.method == "GET":
+        # The confirmation is only ever the answer to pasted addresses.
+        return redirect(url_for("invitations.paste_addresses", meeting_id=meeting.id))
+    form = CreateContactsForm()
+    if form.validate_on_submit():
+        rows = form.contact_rows()
+        try:
+            created, _added = services.create_contacts_and_invite(
+                meeting, rows, acting_user(), now()
+            )
+        except MeetingStateError as error:
+            return refuse(error, meeting)
+        except services.ContactRowsError as error:
+            db.session.rollback()
+            form.show_row_errors(error.errors)
+        else:
+            db.session.commit()
+            flash(
+                ngettext(
+                    "%(num)s contact created and added to the list.",
+                    "%(num)s contacts created and added to the list.",
+                    len(created),
+                ),
+                "success",
+            )
+            return to_answers(meeting)
+    return render_template(
+        "invitations/create_contacts.html", meeting=meeting, form=form, invalid=[]
+    )
+
+
+@bp.route(f"{PREFIX}/<int:invitation_id>/remove", methods=["GET", "POST"])
+def remove(meeting_id: int, invitation_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    invitation = invitation_or_404(meeting, invitation_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = invitation.contact.full_name
+        try:
+            services.remove_invitation(invitation)
+        except MeetingStateError as error:
+            return refuse(error, meeting)
+        db.session.commit()
+        flash(_("%(name)s is no longer on the list.", name=name), "success")
+        return to_answers(meeting)
+    return render_template(
+        "invitations/remove.html", meeting=meeting, invitation=invitation, form=form
+    )
+
+
+# The invitation e-mail
+
+
+@bp.route(f"{PREFIX}/message", methods=["GET", "POST"])
+def edit_message(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    form = InvitationTextForm()
+    if form.validate_on_submit():
+        subject, message = form.subject.data, form.message.data
+        if form.restore_default.data:
+            subject = message = ""
+        try:
+            services.save_invitation_text(meeting, subject, message)
+        except MeetingStateError as error:
+            return refuse(error, meeting)
+        db.session.commit()
+        if form.restore_default.data:
+            flash(_("The invitation uses the default text again."), "success")
+        else:
+            flash(_("The invitation text is saved. Check the preview below."), "success")
+        return redirect(url_for("invitations.edit_message", meeting_id=meeting.id))
+    if not form.is_submitted():
+        form.subject.data, form.message.data = services.invitation_text(meeting)
+    return render_template(
+        "invitations/message.html",
+        meeting=meeting,
+        form=form,
+        preview=services.preview_invitation(meeting),
+        uses_default=not (meeting.invitation_subject or meeting.invitation_message),
+        counts=services.answer_counts(meeting),
+    )
+
+
+@bp.get(f"{PREFIX}/message/preview")
+def preview_message(meeting_id: int):
+    """The HTML part of the invitation, shown in a frame of the message page: its inline
+    styles need a policy of their own, and it may only be framed by our own pages."""
+    meeting = managed_meeting_or_abort(meeting_id)
+    response = Response(services.preview_invitation(meeting).html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.route(f"{PREFIX}/send", methods=["GET", "POST"])
+def send(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            count = services.send_invitations(meeting, acting_user(), now())
+        except MeetingStateError as error:
+            return refuse(error, meeting)
+        db.session.commit()
+        request_delivery()
+        if count:
+            flash(
+                ngettext(
+                    "%(num)s invitation is being sent.",
+                    "%(num)s invitations are being sent.",
+                    count,
+                ),
+                "success",
+            )
+        else:
+            flash(_("Everyone on the list has already received the invitation."), "info")
+        return redirect(url_for("invitations.progress", meeting_id=meeting.id))
+    problem = None
+    try:
+        services.check_can_send(meeting, now())
+    except MeetingStateError as error:
+        problem = str(error)
+    subject, _message = services.invitation_text(meeting)
+    return render_template(
+        "invitations/send.html",
+        meeting=meeting,
+        form=form,
+        problem=problem,
+        subject=subject,
+        counts=services.answer_counts(meeting),
+        mail_configured=mail_is_configured(),
+    )
+
+
+@bp.get(f"{PREFIX}/progress")
+def progress(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    delivery = services.delivery_progress(meeting)
+    return render_template(
+        "invitations/progress.html",
+        meeting=meeting,
+        delivery=delivery,
+        mail_configured=mail_is_configured(),
+        refresh_seconds=PROGRESS_REFRESH_SECONDS,
+        can_manage=can_manage(current_user, meeting),
+    )
+
+
+@bp.post(f"{PREFIX}/<int:invitation_id>/resend")
+def resend(meeting_id: int, invitation_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    invitation = invitation_or_404(meeting, invitation_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.resend_to(invitation, acting_user(), now())
+    except MeetingStateError as error:
+        return refuse(error, meeting)
+    db.session.commit()
+    request_delivery()
+    flash(
+        _("The invitation is being sent again to %(name)s.", name=invitation.contact.full_name),
+        "success",
+    )
+    return to_answers(meeting)
+
+
+@bp.route(f"{PREFIX}/resend", methods=["GET", "POST"])
+def resend_unanswered(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            count = services.resend_to_unanswered(meeting, acting_user(), now())
+        except MeetingStateError as error:
+            return refuse(error, meeting)
+        db.session.commit()
+        request_delivery()
+        flash(
+            ngettext(
+                "The invitation is being sent again to %(num)s person.",
+                "The invitation is being sent again to %(num)s people.",
+                count,
+            ),
+            "success",
+        )
+        return redirect(url_for("invitations.progress", meeting_id=meeting.id))
+    problem = None
+    try:
+        services.check_can_send(meeting, now())
+    except MeetingStateError as error:
+        problem = str(error)
+    return render_template(
+        "invitations/resend_unanswered.html",
+        meeting=meeting,
+        form=form,
+        problem=problem,
+        count=services.count_unanswered(meeting),
+    )
+
+
+@bp.route(f"{PREFIX}/<int:invitation_id>/revoke", methods=["GET", "POST"])
+def revoke(meeting_id: int, invitation_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    invitation = invitation_or_404(meeting, invitation_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.revoke_invitation_links(invitation, now())
+        db.session.commit()
+        flash(
+            _(
+                "The links sent to %(name)s no longer work. Resend the invitation to give "
+                "them a new one.",
+                name=invitation.contact.full_name,
+            ),
+            "success",
+        )
+        return to_answers(meeting)
+    return render_template(
+        "invitations/revoke.html", meeting=meeting, invitation=invitation, form=form
+    )
+
+
+# Answers
+
+
+@bp.get(f"{PREFIX}/")
+def answers(meeting_id: int):
+    meeting = meeting_or_404(meeting_id)
+    form = AnswerFilterForm(
+        formdata=request.args, organisations=services.organisations_of_invitees(meeting)
+    )
+    filters = form.filters()
+    page = services.paginate_rows(
+        services.answers_query(meeting, filters), per_page=current_app.config["PAGE_SIZE"]
+    )
+    export_arguments = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template(
+        "invitations/answers.html",
+        meeting=meeting,
+        form=form,
+        filters=filters,
+        page=page,
+        counts=services.answer_counts(meeting),
+        delivery=services.delivery_progress(meeting),
+        can_manage=can_manage(current_user, meeting),
+        now=now(),
+        export_arguments=export_arguments,
+        mail_configured=mail_is_configured(),
+    )
+
+
+@bp.get(f"{PREFIX}/answers.csv")
+def export_answers(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    form = AnswerFilterForm(formdata=request.args)
+    content = services.answers_csv(meeting, form.filters())
+    filename = f"answers-{meeting.id}-{now():%Y-%m-%d}.csv"
+    return Response(
+        content.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route(f"{PREFIX}/<int:invitation_id>/answer", methods=["GET", "POST"], endpoint="record_answer")
+def record(meeting_id: int, invitation_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    invitation = invitation_or_404(meeting, invitation_id)
+    form = RecordAnswerForm()
+    if form.validate_on_submit():
+        try:
+            answer = record_answer(
+                invitation, form.coming, form.comment.data or "", now(), acting_user()
+            )
+        except AnswerRefused as error:
+            return refuse(error, meeting)
+        db.session.commit()
+        request_delivery()
+        flash(
+            _(
+                "Answer recorded for %(name)s: %(answer)s.",
+                name=invitation.contact.full_name,
+                answer=services.ANSWER_LABELS[answer],
+            ),
+            "success",
+        )
+        return to_answers(meeting)
+    if not form.is_submitted():
+        form.comment.data = invitation.comment
+        if invitation.answer in (Answer.COMING, Answer.WAITING):
+            form.answer.data = "yes"
+        elif invitation.answer is Answer.NOT_COMING:
+            form.answer.data = "no"
+    return render_template(
+        "invitations/record.html", meeting=meeting, invitation=invitation, form=form
+    )
+
+
+# Telling invitees about a change
+
+
+@bp.route(f"{PREFIX}/notify-change", methods=["GET", "POST"])
+def notify_change(meeting_id: int):
+    meeting = managed_meeting_or_abort(meeting_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            count = services.notify_change(meeting, acting_user(), now())
+        except MeetingStateError as error:
+            return refuse(error, meeting)
+        db.session.commit()
+        request_delivery()
+        flash(
+            ngettext(
+                "%(num)s person is being told about the change.",
+                "%(num)s people are being told about the change.",
+                count,
+            ),
+            "success",
+        )
+        return redirect(url_for("invitations.progress", meeting_id=meeting.id))
+    problem = None
+    try:
+        services.check_can_send(meeting, now())
+    except MeetingStateError as error:
+        problem = str(error)
+    changes = set(request.args.getlist("changed")) & {"time", "place"}
+    return render_template(
+        "invitations/notify_change.html",
+        meeting=meeting,
+        form=form,
+        problem=problem,
+        changes=changes,
+        count=services.count_notified(meeting),
+        preview=services.preview_change(meeting),
+    )

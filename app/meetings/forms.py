@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     HiddenField,
@@ -199,6 +200,7 @@ class CancelMeetingForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for the cancellation"), validators=[DataRequired()], filters=[strip]
     )
+    notify = BooleanField(_l("Send the cancellation by e-mail to the people invited"))
 
 
 class MeetingFilterForm(FlaskForm):

@@ -4,9 +4,12 @@ from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.extensions import db
+from app.invitations import services as invitations
+from app.mail.delivery import request_delivery
 from app.meetings import bp, services
 from app.meetings.forms import CancelMeetingForm, MeetingFilterForm, MeetingForm
 from app.models import Meeting
@@ -78,6 +81,8 @@ def show_meeting(meeting_id: int):
         meeting=meeting,
         status=meeting.status_at(now),
         actions=services.allowed_actions(current_user, meeting, now),
+        invitation_counts=invitations.answer_counts(meeting),
+        delivery=invitations.delivery_progress(meeting),
     )
 
 
@@ -87,9 +92,18 @@ def edit_meeting(meeting_id: int):
     services.check_editable(meeting)
     form = MeetingForm.for_meeting(meeting)
     if form.validate_on_submit():
-        services.update_meeting(meeting, form.to_data(), acting_user(), datetime.now(UTC))
+        now = datetime.now(UTC)
+        before = services.time_and_place(meeting)
+        services.update_meeting(meeting, form.to_data(), acting_user(), now)
         db.session.commit()
+        # A larger capacity may have given places to people waiting, who are told by e-mail.
+        request_delivery()
         flash(_("The meeting is updated."), "success")
+        changes = invitations.time_or_place_changed(before, services.time_and_place(meeting))
+        if changes and invitations.can_notify_change(meeting, now):
+            return redirect(
+                url_for("invitations.notify_change", meeting_id=meeting.id, changed=sorted(changes))
+            )
         return to_meeting(meeting)
     return render_template("meetings/form.html", form=form, meeting=meeting)
 
@@ -108,13 +122,32 @@ def cancel_meeting(meeting_id: int):
     meeting = managed_meeting_or_abort(meeting_id)
     now = datetime.now(UTC)
     services.check_cancellable(meeting, now)
+    recipients = invitations.count_notified(meeting)
     form = CancelMeetingForm()
+    if not form.is_submitted():
+        form.notify.data = recipients > 0
     if form.validate_on_submit():
         services.cancel_meeting(meeting, form.reason.data, now)
+        notified = 0
+        if form.notify.data:
+            notified = invitations.notify_cancellation(meeting, acting_user(), now)
         db.session.commit()
-        flash(_("The meeting is cancelled."), "success")
+        if notified:
+            request_delivery()
+            flash(
+                ngettext(
+                    "The meeting is cancelled; %(num)s person is being told by e-mail.",
+                    "The meeting is cancelled; %(num)s people are being told by e-mail.",
+                    notified,
+                ),
+                "success",
+            )
+        else:
+            flash(_("The meeting is cancelled."), "success")
         return to_meeting(meeting)
-    return render_template("meetings/cancel.html", form=form, meeting=meeting)
+    return render_template(
+        "meetings/cancel.html", form=form, meeting=meeting, recipients=recipients
+    )
 
 
 @bp.route("/<int:meeting_id>/delete", methods=["GET", "POST"])

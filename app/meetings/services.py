@@ -362,16 +362,48 @@ def allowed_actions(user, meeting: Meeting, now: datetime) -> set[str]:
     return allowed
 
 
+# What calendars hold of a meeting: a change to one of these is a new version of the event.
+TIME_FIELDS = ("starts_at", "ends_at", "timezone")
+PLACE_FIELDS = (
+    "venue_name",
+    "venue_address",
+    "venue_postcode",
+    "venue_town",
+    "venue_access_notes",
+    "online_url",
+)
+
+
+def time_and_place(meeting: Meeting) -> dict[str, object]:
+    """The meeting's time and place, to compare before and after an edit."""
+    return {name: getattr(meeting, name) for name in (*TIME_FIELDS, *PLACE_FIELDS)}
+
+
+def _capacity_raised(before: int | None, after: int | None) -> bool:
+    return before is not None and (after is None or after > before)
+
+
 def update_meeting(meeting: Meeting, data: MeetingData, editor: User, now: datetime) -> Meeting:
-    """Change a draft, published or held meeting; a cancelled one stays as it was."""
+    """Change a draft, published or held meeting; a cancelled one stays as it was.
+
+    A new time or place raises the iCalendar SEQUENCE, so calendars take the next file sent
+    as a newer version of the event; a larger capacity gives free places to people waiting."""
     check_editable(meeting)
     # Neither the creator nor an organiser who is editing can be dropped: the one would lose
     # the meeting they started, the other would lock themselves out by accident.
     kept = [user for user in meeting.organisers if user.id in (meeting.created_by_id, editor.id)]
+    before, capacity_before = time_and_place(meeting), meeting.capacity
     _apply(meeting, data)
+    if time_and_place(meeting) != before:
+        meeting.sequence += 1
     meeting.organisers = _unique([*kept, *data.organisers])
     meeting.updated_at = now
     db.session.flush()
+    if _capacity_raised(capacity_before, meeting.capacity):
+        # Imported here: the invitations domain builds on this module.
+        from app.invitations.answers import promote_waiting
+
+        promote_waiting(meeting, now)
     return meeting
 
 
