@@ -191,6 +191,9 @@ def test_cancelling_with_the_notice_tells_everyone_who_had_not_declined(client, 
     assert set(messages) == {coming.id, silent.id}
     assert messages[coming.id].calendar_method == "CANCEL"
     assert "METHOD:CANCEL" in messages[coming.id].calendar
+    # The cancelled event supersedes the one calendars hold: its SEQUENCE is higher.
+    assert meeting.sequence == 1
+    assert "SEQUENCE:1" in messages[coming.id].calendar
     assert messages[silent.id].calendar is None
     for message in messages.values():
         assert "La salle n'est plus disponible." in message.text_body

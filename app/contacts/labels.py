@@ -7,10 +7,11 @@ from collections.abc import Iterable, Mapping
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from app.models import Civility, OrganisationKind
+from app.models import Civility, Contact, OrganisationKind
 from app.text import fold
 
 ORGANISATION_KIND_LABELS = {
@@ -105,3 +106,14 @@ def _all_spellings(member: enum.Enum, label: object) -> Iterable[str]:
     for language in current_app.config["LANGUAGES"]:
         with force_locale(language):
             yield str(label)
+
+
+def greeting(contact: Contact) -> str:
+    """The opening of an e-mail: "Bonjour Mme Dupont," with a civility, else the full name."""
+    if contact.civility is Civility.MS and contact.last_name:
+        return _("Hello Ms %(name)s,", name=contact.last_name)
+    if contact.civility is Civility.MR and contact.last_name:
+        return _("Hello Mr %(name)s,", name=contact.last_name)
+    if contact.full_name:
+        return _("Hello %(name)s,", name=contact.full_name)
+    return _("Hello,")

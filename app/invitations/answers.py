@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import aliased, joinedload
 
+from app.contacts.labels import greeting
 from app.extensions import db
 from app.formatting import format_moment
 from app.invitations.calendar import meeting_calendar
@@ -18,8 +19,6 @@ from app.invitations.tokens import TOKEN_LENGTHS, hash_token, issue_link
 from app.mail.outbox import queue_email, render_email
 from app.models import (
     Answer,
-    Civility,
-    Contact,
     Invitation,
     InvitationLink,
     Meeting,
@@ -271,18 +270,6 @@ def promote_waiting(meeting: Meeting, now: datetime) -> list[Invitation]:
 
 
 # E-mails
-
-
-def greeting(contact: Contact) -> str:
-    """ "Bonjour Mme Dupont," with a civility, "Bonjour Hélène Dupont," without; the same
-    sentences as the invitation's (services.greeting, not imported: services may import us)."""
-    if contact.civility is Civility.MS and contact.last_name:
-        return _("Hello Ms %(name)s,", name=contact.last_name)
-    if contact.civility is Civility.MR and contact.last_name:
-        return _("Hello Mr %(name)s,", name=contact.last_name)
-    if contact.full_name:
-        return _("Hello %(name)s,", name=contact.full_name)
-    return _("Hello,")
 
 
 def _queue_personal_email(

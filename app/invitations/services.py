@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.contacts.importing import protect_cell
-from app.contacts.labels import civility_label
+from app.contacts.labels import civility_label, greeting
 from app.contacts.normalise import FieldError, InvalidValue, normalise_email
 from app.contacts.services import ContactData, ContactFilters, contact_list_query, create_contact
 from app.extensions import db
@@ -412,17 +412,6 @@ def save_invitation_text(meeting: Meeting, subject: str, message: str) -> None:
     meeting.invitation_subject = "" if subject == default_subject else subject
     meeting.invitation_message = "" if message == default_message else message
     db.session.flush()
-
-
-def greeting(contact: Contact) -> str:
-    """ "Bonjour Mme Dupont," with a civility, "Bonjour Hélène Dupont," without."""
-    if contact.civility is Civility.MS and contact.last_name:
-        return _("Hello Ms %(name)s,", name=contact.last_name)
-    if contact.civility is Civility.MR and contact.last_name:
-        return _("Hello Mr %(name)s,", name=contact.last_name)
-    if contact.full_name:
-        return _("Hello %(name)s,", name=contact.full_name)
-    return _("Hello,")
 
 
 def paragraphs(text: str) -> list[list[str]]:

@@ -425,6 +425,8 @@ def cancel_meeting(meeting: Meeting, reason: str, now: datetime) -> Meeting:
     meeting.status = MeetingStatus.CANCELLED
     meeting.cancellation_reason = reason
     meeting.cancelled_at = now
+    # A cancellation is a change calendars must apply over the event they hold (RFC 5545).
+    meeting.sequence += 1
     meeting.updated_at = now
     db.session.flush()
     return meeting
