@@ -53,7 +53,8 @@ format: install-dev
 	$(BIN)/ruff format .
 
 bench: install-dev translations
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@failed=""; for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || failed="$$failed $$script"; done; \
+	if [ -n "$$failed" ]; then echo "Failed:$$failed"; exit 1; fi
 
 extract-messages: install
 	$(BIN)/pybabel -q extract --ignore-dirs '.*' --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .

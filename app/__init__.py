@@ -131,5 +131,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # SQLite's recommended setting in WAL mode: a commit no longer waits for the disk, so the
+    # outbox worker's commit per message costs a third. An application crash or a killed
+    # worker loses nothing; only an OS crash or a power cut may roll back the last commits.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

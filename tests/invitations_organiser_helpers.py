@@ -2,6 +2,7 @@
 June 2018, directories of any size, and lists of invitations added in bulk."""
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -19,6 +20,8 @@ from app.models import (
     ProgrammeItem,
 )
 from tests.factories import MeetingFactory
+
+PARIS = ZoneInfo("Europe/Paris")
 
 # Services take `now`: two weeks before the seed meeting of the Val d'Oise federation.
 SEED_NOW = datetime(2018, 5, 22, 8, 0, tzinfo=UTC)
@@ -53,8 +56,10 @@ def seed_meeting(**changes) -> Meeting:
 
 
 def upcoming_meeting(organisers, **changes) -> Meeting:
-    """A published meeting two weeks from the real clock, for the pages (which read it)."""
-    starts_at = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=14)
+    """A published meeting two weeks from the real clock (the pages read it), from 9:00 to
+    12:00 Paris time, so that moving its end by a few hours never crosses midnight."""
+    day = (datetime.now(PARIS) + timedelta(days=14)).date()
+    starts_at = datetime.combine(day, time(9, 0), tzinfo=PARIS).astimezone(UTC)
     values = {
         "starts_at": starts_at,
         "ends_at": starts_at + timedelta(hours=3),

@@ -248,6 +248,86 @@ def test_row_with_an_unsafe_header_fails_and_is_never_sent(smtp, values):
     assert "not sent" in message.last_error
 
 
+def test_row_with_its_bytes_is_checked_again_before_sending(smtp):
+    (message,) = queue()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id)
+        .values(to_address="invitee0@example.org, evil@example.org")
+    )
+    db.session.commit()
+
+    assert deliver_due(NOW).failed == 1
+
+    assert smtp.recipients == []
+    assert message.status == MessageStatus.FAILED
+    assert "not sent" in message.last_error
+
+
+def test_a_sender_setting_with_a_line_break_sends_nothing(app, smtp):
+    app.config["MAIL_DEFAULT_SENDER"] = "rencontres@localhost\r\nBcc: evil@example.org"
+    (message,) = queue()
+
+    assert deliver_due(NOW).failed == 1
+
+    assert message.mime is None
+    assert smtp.messages == []
+    assert message.last_error.startswith("Unsafe From header")
+
+
+def test_queued_bytes_are_sent_as_they_are_dated_when_queued(smtp, monkeypatch):
+    (message,) = queue(calendar=CALENDAR, calendar_method="REQUEST")
+    monkeypatch.setattr("app.mail.delivery.compose", None)  # the worker composes nothing
+
+    assert deliver_due(NOW + timedelta(hours=1)).sent == 1
+
+    (envelope,) = smtp.recorder.envelopes
+    assert envelope.original_content == message.mime
+    assert (envelope.mail_from, envelope.rcpt_tos) == ("rencontres@localhost", [message.to_address])
+    assert parsedate_to_datetime(smtp.messages[0]["Date"]) == NOW
+
+
+def test_row_queued_before_messages_kept_their_bytes_is_composed_when_delivered(smtp):
+    message = raw_message(
+        to_name="Zoé", calendar=CALENDAR, calendar_method="REQUEST", message_id="<old@localhost>"
+    )
+    assert message.mime is None
+    later = NOW + timedelta(hours=1)
+
+    assert deliver_due(later).sent == 1
+
+    (received,) = smtp.messages
+    assert received["To"].addresses[0].display_name == "Zoé"
+    assert received["Message-ID"] == message.message_id
+    assert parsedate_to_datetime(received["Date"]) == later
+    assert received.get_body(("plain",)).get_content().strip() == "text"
+    (attachment,) = received.iter_attachments()
+    assert attachment.get_content() == CALENDAR
+
+
+def test_international_domain_is_given_to_the_server_in_idna(smtp):
+    queue_email("test", "zoe@café.fr", invitation_email(), NOW, to_name="Zoé")
+    db.session.commit()
+
+    assert deliver_due(NOW).sent == 1
+
+    assert smtp.recipients == ["zoe@xn--caf-dma.fr"]
+    assert smtp.messages[0]["To"].addresses[0].addr_spec == "zoe@xn--caf-dma.fr"
+
+
+def test_address_not_ascii_before_the_at_fails_alone_without_stopping_the_batch(smtp):
+    unsendable = queue_email("test", "zoé@example.fr", invitation_email(), NOW)
+    (sendable,) = queue()
+
+    report = deliver_due(NOW)
+
+    assert (report.sent, report.failed) == (1, 1)
+    assert unsendable.mime is None
+    assert unsendable.status == MessageStatus.FAILED
+    assert "SMTPUTF8" in unsendable.last_error
+    assert smtp.recipients == [sendable.to_address]
+
+
 def test_smtp_down_keeps_messages_queued_then_delivers_each_exactly_once(smtp):
     messages = queue(5)
     smtp.stop()

@@ -34,6 +34,16 @@ def test_queued_message_has_safe_headers_and_its_own_message_id(app):
     assert first.message_id != second.message_id
     assert first.message_id.endswith("@localhost>")
     assert db.session.scalars(select(OutboxMessage)).all() == [first, second]
+    headers = first.mime.split(b"\r\n\r\n", 1)[0]
+    assert b"\nBcc:" not in headers
+    assert f"Message-ID: {first.message_id}".encode() in headers
+
+
+def test_a_message_with_an_unsafe_subject_keeps_no_bytes_to_send(app):
+    email = RenderedEmail(subject="Invitation\r\nBcc: x@example.org", text="a", html="<p>a</p>")
+    message = queue_email("test", "someone@example.org", email, NOW)
+    db.session.commit()
+    assert message.mime is None
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
-"""The outbox: queueing messages (outbox.py), delivering them (delivery.py), and the
-administrators' "E-mails" pages (routes.py)."""
+"""The outbox: queueing messages (outbox.py) composed as they will be sent (mime.py),
+delivering them (delivery.py), and the administrators' "E-mails" pages (routes.py)."""
 
 from flask import Blueprint
 

@@ -1,31 +1,26 @@
-"""Delivering the outbox over SMTP: claim a batch, send it on one connection, record outcomes."""
+"""Delivering the outbox over SMTP: claim a batch, hand each message's stored bytes to the
+server on one connection, record outcomes."""
 
 import contextlib
-import io
-import re
 import secrets
 import smtplib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.charset import QP, Charset
-from email.generator import BytesGenerator
-from email.mime.text import MIMEText
-from email.policy import Compat32
 
 from flask import current_app
-from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection as DatabaseConnection
 from sqlalchemy.orm import Session
 
 from app.extensions import db, mail
+from app.mail.mime import compose, envelope_recipient, unsafe_header
 from app.models import MessageStatus, OutboxMessage
 
 # Minutes to wait after the 1st, 2nd… failed attempt; the last value repeats.
 BACKOFF_MINUTES = (1, 5, 15, 60, 240, 480, 720)
-# Flask-Mail opens its connection without a timeout: a server that stops answering would hold
+# smtplib, as Flask-Mail opens it, has no timeout: a server that stops answering would hold
 # the worker, and the messages it claimed, for ever.
 SMTP_TIMEOUT_SECONDS = 60
 
@@ -35,10 +30,6 @@ OUTCOME_UNKNOWN = (
     "Connection lost while handing the message over: outcome unknown, check and retry."
 )
 WORKER_STOPPED = "Worker stopped while sending: outcome unknown, check and retry."
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ADDRESS = re.compile(r"[^\s<>,;:\"()\[\]\\@]+@[^\s<>,;:\"()\[\]\\@]+")
-_CALENDAR_METHOD = re.compile(r"[A-Z-]{1,16}")
 
 _OUTBOX = OutboxMessage.__table__
 # The two statements every message costs, built once.
@@ -62,46 +53,6 @@ _MARK_SENT = (
         last_error="",
     )
 )
-
-
-class _AsEncoded(Compat32):
-    """Writes headers as Flask-Mail encoded them (RFC 2047 words, already folded), lines ended
-    with CRLF. Flask-Mail writes under policy.SMTP, which parses every header again and folds
-    it anew (splitting "Plateau" into "Pla teau" in a long name); this was also the largest
-    cost of each message. A header that is not plain ASCII is folded the usual way."""
-
-    def _fold(self, name: str, value, sanitize: bool) -> str:
-        if not isinstance(value, str) or not value.isascii():
-            return super()._fold(name, value, sanitize)
-        return f"{name}: {self.linesep.join(value.splitlines())}{self.linesep}"
-
-
-_AS_ENCODED = _AsEncoded(linesep="\r\n")
-
-
-class OutboxEmail(Message):
-    """Flask-Mail's message, with its text and HTML parts in quoted-printable.
-
-    Flask-Mail registers UTF-8 without a body encoding, so parts would go out as 8-bit lines of
-    any length; SMTP servers refuse lines over 998 bytes (RFC 5321), which one line of an HTML
-    template can exceed. Quoted-printable wraps them and keeps the message 7-bit.
-    """
-
-    def _mimetext(self, text: str | None, subtype: str = "plain") -> MIMEText:
-        charset = Charset("utf-8")
-        charset.body_encoding = QP
-        return MIMEText(text or "", subtype, charset)
-
-    def as_bytes(self) -> bytes:
-        message = self._message()
-        for part in message.walk():
-            if part.is_multipart():
-                # "=_" never occurs in quoted-printable or base64 text, so the boundary needs
-                # no search through the parts (the generator compiles a regex for each).
-                part.set_boundary(f"=_{secrets.token_hex(16)}")
-        output = io.BytesIO()
-        BytesGenerator(output, mangle_from_=False, policy=_AS_ENCODED).flatten(message)
-        return output.getvalue()
 
 
 @dataclass(frozen=True)
@@ -138,7 +89,8 @@ class Outgoing:
 
     id: int
     attempts: int
-    email: OutboxEmail | None
+    recipient: str = ""
+    mime: bytes = b""
     problem: str = ""
 
 
@@ -199,7 +151,7 @@ def claim_batch(now: datetime, size: int, claim_token: str) -> list[OutboxMessag
 
 
 def deliver_due(now: datetime, batch_size: int | None = None) -> DeliveryReport:
-    """Deliver every message due at `now`, batch after batch; commits each status change."""
+    """Deliver every message due at `now`, batch after batch; commits as it goes (Ledger)."""
     config = current_app.config
     if not config["MAIL_SERVER"]:
         return DeliveryReport(no_mail_server=True)
@@ -321,7 +273,8 @@ class Ledger:
 
 def deliver_batch(batch: Sequence[OutboxMessage], token: str, now: datetime) -> DeliveryReport:
     """Send the messages claimed with `token` over one SMTP connection."""
-    outgoing = [prepare(message, now) for message in batch]
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    outgoing = [prepare(message, sender, now) for message in batch]
     with db.engine.connect() as connection:
         ledger = Ledger(connection, token)
         failed = sum(ledger.refuse(item) for item in outgoing if item.problem)
@@ -335,29 +288,26 @@ def deliver_batch(batch: Sequence[OutboxMessage], token: str, now: datetime) -> 
             reason = f"Could not reach the mail server: {error}"
             return ledger.postpone(sendable, now, reason) + DeliveryReport(failed=failed)
         try:
-            return send_on(smtp, sendable, ledger, now) + DeliveryReport(failed=failed)
+            return send_on(smtp, sender, sendable, ledger, now) + DeliveryReport(failed=failed)
         finally:
             close_quietly(smtp)
 
 
 def send_on(
-    smtp: Connection, outgoing: Sequence[Outgoing], ledger: Ledger, now: datetime
+    smtp: smtplib.SMTP, sender: str, outgoing: Sequence[Outgoing], ledger: Ledger, now: datetime
 ) -> DeliveryReport:
     """Hand each message to the server: its SENDING is committed first (with the previous
     message's outcome), its own outcome with the next message's SENDING, the last one alone."""
     sent = retried = failed = 0
     for item in outgoing:
-        if smtp.host is None or smtp.host.sock is None:
+        if smtp.sock is None:
             # The server closed the connection after a reply (421): nothing more goes over it.
             ledger.release()
             break
         if not ledger.sending(item):
             continue  # taken back by recover_stale while this batch waited
         try:
-            smtp.send(item.email)
-        except (BadHeaderError, smtplib.SMTPNotSupportedError) as error:
-            ledger.fail(item, str(error) or "Unsafe header: not sent.")
-            failed += 1
+            smtp.sendmail(sender, [item.recipient], item.mime)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
             if ledger.refused(item, smtp_reply(error), now):
                 retried += 1
@@ -377,61 +327,16 @@ def send_on(
     return DeliveryReport(sent=sent, retried=retried, failed=failed)
 
 
-def prepare(message: OutboxMessage, now: datetime) -> Outgoing:
-    """The Flask-Mail message for a row, or the reason it must not be sent."""
-    problem = unsafe_header(message)
+def prepare(message: OutboxMessage, sender: str, now: datetime) -> Outgoing:
+    """What to hand to the server for a row, or the reason it must not be sent. The headers are
+    checked again even when the row has its bytes: the recipient given to the server is the
+    row's address, and a row may have been written without queue_email."""
+    problem = unsafe_header(message, sender)
     if problem:
-        return Outgoing(message.id, message.attempts, None, problem)
-    return Outgoing(message.id, message.attempts, build_message(message, now))
-
-
-def unsafe_header(message: OutboxMessage) -> str:
-    """Why this row's header fields could add headers or recipients, or "" when they are safe.
-
-    queue_email already cleans them; this guards rows written any other way.
-    """
-    fields = {
-        "To": message.to_name,
-        "Reply-To": message.reply_to_name,
-        "Subject": message.subject,
-        "Message-ID": message.message_id,
-    }
-    addresses = {"To": message.to_address, "Reply-To": message.reply_to_address}
-    for name, value in fields.items():
-        if _CONTROL.search(value or ""):
-            return f"Unsafe {name} header (line break or control character): not sent."
-    for name, value in addresses.items():
-        if value and not _ADDRESS.fullmatch(value):
-            return f"Unsafe {name} address {value!r}: not sent."
-    if message.calendar and not _CALENDAR_METHOD.fullmatch(message.calendar_method or "PUBLISH"):
-        return f"Unsafe calendar method {message.calendar_method!r}: not sent."
-    return ""
-
-
-def build_message(message: OutboxMessage, now: datetime) -> OutboxEmail:
-    """Plain text and HTML alternatives, the calendar attached, the stored Message-ID."""
-    reply_to = None
-    if message.reply_to_address:
-        reply_to = (message.reply_to_name, message.reply_to_address)
-    email = OutboxEmail(
-        subject=message.subject,
-        recipients=[(message.to_name, message.to_address)],
-        body=message.text_body,
-        html=message.html_body,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        reply_to=reply_to,
-        date=now.timestamp(),
-    )
-    # Fixed when queued: a retried message keeps its identity, and duplicates can be spotted.
-    email.msgId = message.message_id
-    if message.calendar:
-        method = message.calendar_method or "PUBLISH"
-        email.attach(
-            "invitation.ics",
-            f"text/calendar; method={method}; charset=UTF-8",
-            message.calendar.encode("utf-8"),
-        )
-    return email
+        return Outgoing(message.id, message.attempts, problem=problem)
+    # A row queued before messages kept their bytes is composed now.
+    mime = message.mime or compose(message, sender, now)
+    return Outgoing(message.id, message.attempts, envelope_recipient(message), mime)
 
 
 def smtp_reply(error: smtplib.SMTPException) -> str:
@@ -445,25 +350,24 @@ def smtp_reply(error: smtplib.SMTPException) -> str:
     return f"{code} {text}".strip()
 
 
-def open_smtp() -> Connection:
-    """One SMTP connection with the settings Flask-Mail read from the configuration.
+def open_smtp() -> smtplib.SMTP:
+    """One SMTP connection with the settings Flask-Mail read from the configuration
+    (MAIL_SERVER, MAIL_PORT, MAIL_USE_SSL, MAIL_USE_TLS, MAIL_USERNAME, MAIL_PASSWORD).
 
-    Opened by hand rather than with `with mail.connect()`: that would honour
-    MAIL_SUPPRESS_SEND, which Flask-Mail turns on under TESTING (here an empty MAIL_SERVER
-    alone keeps messages in the outbox), and its exit sends QUIT, which raises when the server
-    has already hung up, hiding the error being handled.
+    Not `with mail.connect()`: that would honour MAIL_SUPPRESS_SEND, which Flask-Mail turns on
+    under TESTING (here an empty MAIL_SERVER alone keeps messages in the outbox), and its exit
+    sends QUIT, which raises when the server has already hung up, hiding the error being
+    handled.
     """
-    smtp = mail.connect()
-    smtp.host = smtp.configure_host()
-    smtp.host.sock.settimeout(SMTP_TIMEOUT_SECONDS)
+    smtp = mail.connect().configure_host()
+    smtp.sock.settimeout(SMTP_TIMEOUT_SECONDS)
     return smtp
 
 
-def close_quietly(smtp: Connection) -> None:
-    if smtp.host is not None:
-        with contextlib.suppress(smtplib.SMTPException, OSError):
-            smtp.host.quit()
-        smtp.host.close()
+def close_quietly(smtp: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        smtp.quit()
+    smtp.close()
 
 
 def recover_stale(now: datetime) -> Recovery:

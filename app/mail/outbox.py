@@ -1,5 +1,5 @@
-"""Writing e-mails into the outbox: render a template pair, then queue it in the caller's
-transaction. Delivery is app/mail/delivery.py's job alone."""
+"""Writing e-mails into the outbox: render a template pair, then queue it, composed as it will
+be sent, in the caller's transaction. Delivery is app/mail/delivery.py's job alone."""
 
 import re
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from app.extensions import db
+from app.mail.mime import compose, unsafe_header
 from app.models import Invitation, Meeting, OutboxMessage
 
 # Carriage returns, line feeds and other control characters: never allowed in a header.
@@ -56,7 +57,10 @@ def queue_email(
     meeting: Meeting | None = None,
     invitation: Invitation | None = None,
 ) -> OutboxMessage:
-    """Add a message to the outbox, in the caller's transaction (it commits)."""
+    """Add a message to the outbox, with the bytes the worker will hand to the SMTP server,
+    dated `now`, in the caller's transaction (it commits).
+
+    A message whose headers are unsafe keeps no bytes: delivery fails it, saying why."""
     if _CONTROL.search(to_address) or "," in to_address or "@" not in to_address:
         raise ValueError(f"not a single e-mail address: {to_address!r}")
     reply_address, reply_name = reply_to or ("", "")
@@ -79,5 +83,8 @@ def queue_email(
         meeting=meeting,
         invitation=invitation,
     )
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    if not unsafe_header(message, sender):
+        message.mime = compose(message, sender, now)
     db.session.add(message)
     return message
