@@ -277,6 +277,15 @@ def preview_message(meeting_id: int):
     return response
 
 
+def sending_problem(meeting: Meeting) -> str | None:
+    """Why e-mails cannot go out for this meeting now (draft, cancelled, past), or None."""
+    try:
+        services.check_can_send(meeting, now())
+    except MeetingStateError as error:
+        return str(error)
+    return None
+
+
 @bp.route(f"{PREFIX}/send", methods=["GET", "POST"])
 def send(meeting_id: int):
     meeting = managed_meeting_or_abort(meeting_id)
@@ -300,11 +309,7 @@ def send(meeting_id: int):
         else:
             flash(_("Everyone on the list has already received the invitation."), "info")
         return redirect(url_for("invitations.progress", meeting_id=meeting.id))
-    problem = None
-    try:
-        services.check_can_send(meeting, now())
-    except MeetingStateError as error:
-        problem = str(error)
+    problem = sending_problem(meeting)
     subject, _message = services.invitation_text(meeting)
     return render_template(
         "invitations/send.html",
@@ -371,11 +376,7 @@ def resend_unanswered(meeting_id: int):
             "success",
         )
         return redirect(url_for("invitations.progress", meeting_id=meeting.id))
-    problem = None
-    try:
-        services.check_can_send(meeting, now())
-    except MeetingStateError as error:
-        problem = str(error)
+    problem = sending_problem(meeting)
     return render_template(
         "invitations/resend_unanswered.html",
         meeting=meeting,
@@ -506,11 +507,7 @@ def notify_change(meeting_id: int):
             "success",
         )
         return redirect(url_for("invitations.progress", meeting_id=meeting.id))
-    problem = None
-    try:
-        services.check_can_send(meeting, now())
-    except MeetingStateError as error:
-        problem = str(error)
+    problem = sending_problem(meeting)
     changes = set(request.args.getlist("changed")) & {"time", "place"}
     return render_template(
         "invitations/notify_change.html",
