@@ -277,6 +277,19 @@ def preview_message(meeting_id: int):
     return response
 
 
+def queue_then_show_progress(meeting: Meeting, queue, message):
+    """Run a service that queues e-mails for `meeting`; commit, wake the worker, say how many
+    with `message(count)`, and show the sending progress."""
+    try:
+        count = queue(meeting, acting_user(), now())
+    except MeetingStateError as error:
+        return refuse(error, meeting)
+    db.session.commit()
+    request_delivery()
+    flash(message(count), "success" if count else "info")
+    return redirect(url_for("invitations.progress", meeting_id=meeting.id))
+
+
 def sending_problem(meeting: Meeting) -> str | None:
     """Why e-mails cannot go out for this meeting now (draft, cancelled, past), or None."""
     try:
@@ -291,24 +304,19 @@ def send(meeting_id: int):
     meeting = managed_meeting_or_abort(meeting_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            count = services.send_invitations(meeting, acting_user(), now())
-        except MeetingStateError as error:
-            return refuse(error, meeting)
-        db.session.commit()
-        request_delivery()
-        if count:
-            flash(
+        return queue_then_show_progress(
+            meeting,
+            services.send_invitations,
+            lambda count: (
                 ngettext(
                     "%(num)s invitation is being sent.",
                     "%(num)s invitations are being sent.",
                     count,
-                ),
-                "success",
-            )
-        else:
-            flash(_("Everyone on the list has already received the invitation."), "info")
-        return redirect(url_for("invitations.progress", meeting_id=meeting.id))
+                )
+                if count
+                else _("Everyone on the list has already received the invitation.")
+            ),
+        )
     problem = sending_problem(meeting)
     subject, _message = services.invitation_text(meeting)
     return render_template(
@@ -361,21 +369,15 @@ def resend_unanswered(meeting_id: int):
     meeting = managed_meeting_or_abort(meeting_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            count = services.resend_to_unanswered(meeting, acting_user(), now())
-        except MeetingStateError as error:
-            return refuse(error, meeting)
-        db.session.commit()
-        request_delivery()
-        flash(
-            ngettext(
+        return queue_then_show_progress(
+            meeting,
+            services.resend_to_unanswered,
+            lambda count: ngettext(
                 "The invitation is being sent again to %(num)s person.",
                 "The invitation is being sent again to %(num)s people.",
                 count,
             ),
-            "success",
         )
-        return redirect(url_for("invitations.progress", meeting_id=meeting.id))
     problem = sending_problem(meeting)
     return render_template(
         "invitations/resend_unanswered.html",
@@ -492,21 +494,15 @@ def notify_change(meeting_id: int):
     meeting = managed_meeting_or_abort(meeting_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            count = services.notify_change(meeting, acting_user(), now())
-        except MeetingStateError as error:
-            return refuse(error, meeting)
-        db.session.commit()
-        request_delivery()
-        flash(
-            ngettext(
+        return queue_then_show_progress(
+            meeting,
+            services.notify_change,
+            lambda count: ngettext(
                 "%(num)s person is being told about the change.",
                 "%(num)s people are being told about the change.",
                 count,
             ),
-            "success",
         )
-        return redirect(url_for("invitations.progress", meeting_id=meeting.id))
     problem = sending_problem(meeting)
     changes = set(request.args.getlist("changed")) & {"time", "place"}
     return render_template(
