@@ -68,6 +68,10 @@ class Config:
     MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 100)
     MAIL_CLAIM_TIMEOUT_MINUTES = env_int("MAIL_CLAIM_TIMEOUT_MINUTES", 10)
+    # A worker that was down sends reminders late by less than this, and skips older ones.
+    REMINDER_GRACE_HOURS = env_int("REMINDER_GRACE_HOURS", 6)
+    # Local hour (in TIMEZONE) from which the organisers' daily digest goes out.
+    DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,5 +1,6 @@
 """All models, importable from one place: `from app.models import Contact`."""
 
+from app.models.attendance import Attendance, AttendanceChange, Proxy, ProxyStatus
 from app.models.directory import (
     Civility,
     Contact,
@@ -10,10 +11,32 @@ from app.models.directory import (
 from app.models.invitations import Answer, Invitation, InvitationLink
 from app.models.mail import MessageStatus, OutboxMessage
 from app.models.meetings import Meeting, MeetingStatus, ProgrammeItem, meeting_organiser
+from app.models.reminders import (
+    DeliveryStatus,
+    MeetingMessage,
+    Reminder,
+    ReminderAnchor,
+    ReminderAudience,
+    ReminderDelivery,
+    ReminderUnit,
+    Segment,
+)
 from app.models.users import LoginFailure, User
 
 __all__ = [
     "Answer",
+    "Attendance",
+    "AttendanceChange",
+    "Proxy",
+    "ProxyStatus",
+    "DeliveryStatus",
+    "MeetingMessage",
+    "Reminder",
+    "ReminderAnchor",
+    "ReminderAudience",
+    "ReminderDelivery",
+    "ReminderUnit",
+    "Segment",
     "Invitation",
     "InvitationLink",
     "MessageStatus",

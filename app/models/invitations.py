@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.attendance import Attendance
 from app.sqltypes import utcnow
 
 
@@ -38,12 +39,27 @@ class Invitation(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # When the invitation e-mail was first queued; None while the invitee is only on the list.
     invited_at: Mapped[datetime | None]
+    # The attendance record (app/attendance): None until marked, then present, excused or
+    # absent; walk-ins came without an invitation and were added on the day.
+    attendance: Mapped[Attendance | None]
+    arrived_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+    walk_in: Mapped[bool] = mapped_column(default=False)
+    # A colleague sent in this invitee's place ("remplacée par"): the substitute's invitation
+    # points to the one it replaces.
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="SET NULL"), index=True
+    )
 
     meeting: Mapped["Meeting"] = relationship(back_populates="invitations")  # noqa: F821
     contact: Mapped["Contact"] = relationship()  # noqa: F821
     links: Mapped[list["InvitationLink"]] = relationship(
         back_populates="invitation", cascade="all, delete-orphan"
     )
+    replaces: Mapped["Invitation | None"] = relationship(
+        remote_side=[id], back_populates="replaced_by"
+    )
+    replaced_by: Mapped[list["Invitation"]] = relationship(back_populates="replaces")
 
     def __repr__(self) -> str:
         return f"<Invitation meeting={self.meeting_id} contact={self.contact_id} {self.answer}>"

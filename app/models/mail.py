@@ -57,6 +57,10 @@ class OutboxMessage(db.Model):
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitation.id", ondelete="SET NULL"), index=True
     )
+    # Set on the e-mails of a message an organiser wrote to a segment of invitees.
+    meeting_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_message.id", ondelete="SET NULL"), index=True
+    )
 
     invitation: Mapped["Invitation | None"] = relationship()  # noqa: F821
     meeting: Mapped["Meeting | None"] = relationship()  # noqa: F821

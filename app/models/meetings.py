@@ -48,6 +48,12 @@ class Meeting(db.Model):
             "venue_name <> '' OR venue_address <> '' OR online_url <> ''", name="venue_or_link"
         ),
         CheckConstraint("status <> 'held'", name="held_is_derived"),
+        CheckConstraint("max_proxies_per_holder > 0", name="max_proxies_positive"),
+        CheckConstraint(
+            "quorum_numerator IS NULL OR (quorum_numerator > 0 AND (quorum_denominator IS NULL"
+            " OR quorum_denominator >= quorum_numerator))",
+            name="quorum_valid",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,10 +90,30 @@ class Meeting(db.Model):
     invitation_message: Mapped[str] = mapped_column(Text, default="")
     # iCalendar SEQUENCE: raised whenever the time or the place changes.
     sequence: Mapped[int] = mapped_column(default=0)
+    # The reminder's and the follow-up's subject and opening text; empty means the default.
+    reminder_subject: Mapped[str] = mapped_column(String(300), default="")
+    reminder_message: Mapped[str] = mapped_column(Text, default="")
+    followup_subject: Mapped[str] = mapped_column(String(300), default="")
+    followup_message: Mapped[str] = mapped_column(Text, default="")
+    # Attendance: closed once the organiser has checked the record after the meeting.
+    attendance_closed_at: Mapped[datetime | None]
+    # Proxies ("pouvoirs") between invitees, and how many one person may hold.
+    proxies_allowed: Mapped[bool] = mapped_column(default=False)
+    max_proxies_per_holder: Mapped[int] = mapped_column(default=1)
+    # Quorum of a deliberative meeting: a number of people (denominator None) or a fraction
+    # of the members invited (2/3: numerator 2, denominator 3); None when there is none.
+    quorum_numerator: Mapped[int | None]
+    quorum_denominator: Mapped[int | None]
 
     organisers: Mapped[list["User"]] = relationship(secondary=meeting_organiser)  # noqa: F821
     invitations: Mapped[list["Invitation"]] = relationship(  # noqa: F821
         back_populates="meeting", cascade="all, delete-orphan", passive_deletes=True
+    )
+    reminders: Mapped[list["Reminder"]] = relationship(  # noqa: F821
+        back_populates="meeting",
+        order_by="Reminder.send_at, Reminder.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
     programme_items: Mapped[list["ProgrammeItem"]] = relationship(
         back_populates="meeting",

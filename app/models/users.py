@@ -19,6 +19,10 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The daily e-mail listing new answers to the user's meetings: opted in, and when the
+    # last one was made (its answers are those recorded since the one before).
+    wants_digest: Mapped[bool] = mapped_column(default=False)
+    digest_sent_at: Mapped[datetime | None]
 
     @property
     def is_active(self) -> bool:
