@@ -78,3 +78,30 @@ def deliver_outbox_every_minute() -> None:
         db.session.commit()
         deliver_due(now)
         db.session.commit()
+
+
+@huey.periodic_task(crontab())
+def queue_due_reminders_every_minute() -> None:
+    """Every minute: queue the reminders that are due, then wake the delivery."""
+    from app.extensions import db
+    from app.reminders.sending import queue_due_reminders
+
+    with job_context():
+        report = queue_due_reminders(datetime.now(UTC))
+        db.session.commit()
+    if report.queued:
+        deliver_outbox()
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+def queue_digests_every_quarter_hour() -> None:
+    """The organisers' daily digests, each once a day from DIGEST_HOUR (a worker that was
+    down sends them when it is back)."""
+    from app.extensions import db
+    from app.main.digest import queue_digests
+
+    with job_context():
+        queued = queue_digests(datetime.now(UTC))
+        db.session.commit()
+    if queued:
+        deliver_outbox()

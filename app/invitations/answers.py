@@ -315,8 +315,11 @@ def _queue_personal_email(
 def queue_confirmation(
     invitation: Invitation, now: datetime, *, left_waiting_list: bool = False
 ) -> None:
-    """The e-mail confirming the answer: with the calendar file for "coming", the position
-    for the waiting list."""
+    """The e-mail confirming the answer: with the calendar file and the check-in code for
+    "coming", the position for the waiting list."""
+    # Imported here: the attendance blueprint's package imports the invitations' services.
+    from app.attendance.checkin import checkin_badge
+
     answer = invitation.answer
     _queue_personal_email(
         "confirmation",
@@ -326,6 +329,7 @@ def queue_confirmation(
         answer=answer,
         position=waiting_position(invitation),
         left_waiting_list=left_waiting_list,
+        checkin=checkin_badge(invitation) if answer is Answer.COMING else None,
     )
 
 

@@ -3,24 +3,28 @@
 GET never changes anything: mail scanners and link previews open links before people do.
 """
 
-import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
+from markupsafe import Markup
+from sqlalchemy import inspect
 from wtforms import ValidationError
 
 from app.auth.access import public
 from app.extensions import csrf, db, limiter
 from app.invitations import answers, bp
 from app.invitations.calendar import meeting_calendar
-from app.invitations.public_forms import COMING, NOT_COMING, AnswerForm
+from app.invitations.public_forms import COMING, MAX_COMMENT_LENGTH, NOT_COMING, AnswerForm
 from app.invitations.tokens import invitation_for_token
 from app.mail.delivery import request_delivery
 from app.meetings.services import DEFAULT_TIME_ZONE, zone_label
-from app.models import Answer, Meeting
-from app.text import fold
+from app.models import Answer, Meeting, ProgrammeItem
+from app.text import slug
 from app.urls import absolute_url
 
 PERSONAL_ENDPOINTS = {
@@ -35,6 +39,8 @@ PERSONAL_HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 ANSWER_CHOICES = {Answer.COMING: COMING, Answer.WAITING: COMING, Answer.NOT_COMING: NOT_COMING}
+# Fragments kept per application; a handful of meetings are open at a time.
+MAX_FRAGMENTS = 500
 
 
 def invitee_rate_limit() -> str:
@@ -96,6 +102,42 @@ def answer_message(answer: Answer, position: int | None) -> str:
     return _("Thank you, your answer is saved: you will not attend.")
 
 
+@cache
+def _column_names(model) -> tuple[str, ...]:
+    return tuple(column.key for column in inspect(model).column_attrs)
+
+
+def meeting_version(meeting: Meeting) -> tuple:
+    """Every column of the meeting and of its programme: any change makes a new version, so
+    a fragment rendered from an older one is never shown."""
+    meeting_values = tuple(getattr(meeting, name) for name in _column_names(Meeting))
+    item_names = _column_names(ProgrammeItem)
+    items = tuple(
+        tuple(getattr(item, name) for name in item_names) for item in meeting.programme_items
+    )
+    return meeting_values, items
+
+
+def meeting_fragments(meeting: Meeting) -> Callable[..., Markup]:
+    """The page's `{% call cached(name) %}` helper: the parts that show only the meeting are
+    rendered once per version of the meeting and language, then reused for every invitee.
+    Formatting their dates and translating their labels was the larger part of the page's cost.
+    """
+    fragments = current_app.extensions.setdefault("invitee_page_fragments", {})
+    version = (str(get_locale()), meeting_version(meeting))
+
+    def cached(name: str, caller: Callable[[], Markup]) -> Markup:
+        key = (name, version)
+        fragment = fragments.get(key)
+        if fragment is None:
+            if len(fragments) >= MAX_FRAGMENTS:
+                fragments.clear()
+            fragment = fragments[key] = caller()
+        return fragment
+
+    return cached
+
+
 def render_page(page: answers.PersonalPage, form: AnswerForm, token: str):
     return render_template(
         "invitations/public_page.html",
@@ -104,6 +146,8 @@ def render_page(page: answers.PersonalPage, form: AnswerForm, token: str):
         invitation=page.invitation,
         form=form,
         token=token,
+        cached=meeting_fragments(page.meeting),
+        max_comment_length=MAX_COMMENT_LENGTH,
         zone_label=zone_label,
         default_time_zone=DEFAULT_TIME_ZONE,
     )
@@ -158,8 +202,7 @@ def leave_waiting_list(token: str):
 
 
 def calendar_filename(meeting: Meeting) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(meeting.title)).strip("-")[:60].rstrip("-")
-    return f"{slug or 'meeting'}.ics"
+    return f"{slug(meeting.title) or 'meeting'}.ics"
 
 
 @bp.get("/i/<token>/calendar.ics")

@@ -31,8 +31,9 @@ from app.invitations.forms import (
     RecordAnswerForm,
 )
 from app.mail.delivery import request_delivery
+from app.meetings.access import acting_user, invitation_or_404
 from app.meetings.services import MeetingStateError, can_manage
-from app.models import Answer, Invitation, Meeting
+from app.models import Answer, Meeting
 
 PREFIX = "/meetings/<int:meeting_id>/invitations"
 # Seconds between two reloads of the progress page while messages are on their way.
@@ -58,18 +59,6 @@ def managed_meeting_or_abort(meeting_id: int) -> Meeting:
     if not can_manage(current_user, meeting):
         abort(403)
     return meeting
-
-
-def invitation_or_404(meeting: Meeting, invitation_id: int) -> Invitation:
-    invitation = db.get_or_404(Invitation, invitation_id)
-    if invitation.meeting_id != meeting.id:
-        abort(404)
-    return invitation
-
-
-def acting_user():
-    """The logged-in account itself, not Flask-Login's proxy."""
-    return current_user._get_current_object()
 
 
 def now() -> datetime:

@@ -4,6 +4,7 @@ resending it, following deliveries and answers, and telling invitees about chang
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -22,7 +23,7 @@ from app.contacts.labels import civility_label, greeting
 from app.contacts.normalise import FieldError, InvalidValue, normalise_email
 from app.contacts.services import ContactData, ContactFilters, contact_list_query, create_contact
 from app.extensions import db
-from app.formatting import format_day
+from app.formatting import format_day, spreadsheet_moment
 from app.invitations.calendar import meeting_calendar
 from app.invitations.tokens import issue_link, revoke_links
 from app.mail.outbox import RenderedEmail, header_text, queue_email, render_email
@@ -395,28 +396,46 @@ def invitation_text(meeting: Meeting) -> tuple[str, str]:
     return subject, message
 
 
-def _normalised_message(text: str) -> str:
+def normalised_message(text: str) -> str:
+    """`text` with Unix line ends, no trailing spaces and no blank lines around it."""
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return "\n".join(lines).strip()
+
+
+def text_to_store(
+    meeting: Meeting,
+    subject: str,
+    message: str,
+    default_subject: Callable[[Meeting], str],
+    default_message: Callable[[Meeting], str],
+) -> tuple[str, str]:
+    """An organiser's subject and message of one of the meeting's e-mails, as they are kept:
+    cleaned, and empty where they are the default text (built by `default_subject` and
+    `default_message` in the e-mails' language), so that it keeps following the meeting."""
+    subject = header_text(subject)
+    message = normalised_message(message)
+    with force_locale(email_locale()):
+        default_subject_text = default_subject(meeting)
+        default_message_text = normalised_message(default_message(meeting))
+    return (
+        "" if subject == default_subject_text else subject,
+        "" if message == default_message_text else message,
+    )
 
 
 def save_invitation_text(meeting: Meeting, subject: str, message: str) -> None:
     """Keep the organiser's subject and message; the default text is stored as empty, so
     that it keeps following the meeting's title and date."""
     check_list_changeable(meeting)
-    subject = header_text(subject)
-    message = _normalised_message(message)
-    with force_locale(email_locale()):
-        default_subject = default_invitation_subject(meeting)
-        default_message = _normalised_message(default_invitation_message(meeting))
-    meeting.invitation_subject = "" if subject == default_subject else subject
-    meeting.invitation_message = "" if message == default_message else message
+    meeting.invitation_subject, meeting.invitation_message = text_to_store(
+        meeting, subject, message, default_invitation_subject, default_invitation_message
+    )
     db.session.flush()
 
 
 def paragraphs(text: str) -> list[list[str]]:
     """The message's paragraphs (split on blank lines), each as its lines, for the HTML part."""
-    blocks = re.split(r"\n\s*\n", _normalised_message(text))
+    blocks = re.split(r"\n\s*\n", normalised_message(text))
     return [block.split("\n") for block in blocks if block.strip()]
 
 
@@ -449,9 +468,9 @@ def render_invitation(meeting: Meeting, invitation: Invitation, token: str) -> R
     )
 
 
-def preview_invitation(meeting: Meeting) -> RenderedEmail:
-    """The invitation as the first person on the list (or a sample person) would get it, with
-    a link that leads nowhere: a preview issues no real link."""
+def preview_contact(meeting: Meeting) -> Contact:
+    """Who a preview of the meeting's e-mails is addressed to: the first person on the list,
+    or a sample person (not saved) while the list is empty."""
     contact = db.session.scalar(
         select(Contact)
         .join(Invitation, Invitation.contact_id == Contact.id)
@@ -462,14 +481,22 @@ def preview_invitation(meeting: Meeting) -> RenderedEmail:
     )
     if contact is None:
         contact = Contact(civility=Civility.MS, first_name="Hélène", last_name="Dupont")
-    return render_invitation(meeting, Invitation(contact=contact), "preview")
+    return contact
 
 
-def _reply_to(meeting: Meeting) -> tuple[str, str] | None:
+def preview_invitation(meeting: Meeting) -> RenderedEmail:
+    """The invitation as the first person on the list (or a sample person) would get it, with
+    a link that leads nowhere: a preview issues no real link."""
+    return render_invitation(meeting, Invitation(contact=preview_contact(meeting)), "preview")
+
+
+def meeting_reply_to(meeting: Meeting) -> tuple[str, str] | None:
+    """Where invitees' replies to the meeting's e-mails go: its contact person, if any."""
     return (meeting.contact_email, meeting.contact_name) if meeting.contact_email else None
 
 
-def _with_contacts(invitation_ids) -> list[Invitation]:
+def with_contacts(invitation_ids) -> list[Invitation]:
+    """These invitations with their contacts and links, ready to be e-mailed a new link."""
     ids = list(invitation_ids)
     if not ids:
         return []
@@ -510,14 +537,14 @@ def send_invitations(
     `user` is the organiser acting, as in every operation of this module."""
     check_can_send(meeting, now)
     if only is None:
-        invitations = _with_contacts(_claim_unsent(meeting, now))
+        invitations = with_contacts(_claim_unsent(meeting, now))
     else:
-        invitations = _with_contacts(invitation.id for invitation in only)
+        invitations = with_contacts(invitation.id for invitation in only)
         for invitation in invitations:
             if invitation.meeting_id != meeting.id:
                 raise ValueError(f"{invitation!r} is not an invitation to {meeting!r}")
             invitation.invited_at = invitation.invited_at or now
-    reply_to = _reply_to(meeting)
+    reply_to = meeting_reply_to(meeting)
     for invitation in invitations:
         contact = invitation.contact
         queue_email(
@@ -729,13 +756,6 @@ def organisations_of_invitees(meeting: Meeting) -> list[tuple[str, str]]:
     return [(str(id_), f"{name} ({town})" if town else name) for id_, name, town in rows]
 
 
-def _local_moment(moment: datetime | None, meeting: Meeting) -> str:
-    """A spreadsheet-friendly local time: "2018-06-01 14:05"."""
-    if moment is None:
-        return ""
-    return moment.astimezone(meeting.zone).strftime("%Y-%m-%d %H:%M")
-
-
 def answers_csv(meeting: Meeting, filters: AnswerFilters) -> str:
     """The answers as a spreadsheet reads them: `;` separated, a BOM so that Excel reads
     UTF-8, headers and answers in the current language, times in the meeting's zone."""
@@ -772,7 +792,7 @@ def answers_csv(meeting: Meeting, filters: AnswerFilters) -> str:
             contact.function,
             str(ANSWER_LABELS[invitation.answer]),
             invitation.comment,
-            _local_moment(invitation.answered_at, meeting),
+            spreadsheet_moment(invitation.answered_at, meeting.zone),
             email_status,
         ]
         writer.writerow([protect_cell(value) for value in row])
@@ -834,7 +854,7 @@ def _notify(meeting: Meeting, kind: str, calendar_method: str, now: datetime) ->
     invitations = db.session.scalars(
         notified_query(meeting).options(joinedload(Invitation.contact)).order_by(Invitation.id)
     ).all()
-    reply_to = _reply_to(meeting)
+    reply_to = meeting_reply_to(meeting)
     for invitation in invitations:
         contact = invitation.contact
         # A cancelled meeting has nothing left to answer: no link in that e-mail.

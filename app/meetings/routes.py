@@ -2,17 +2,21 @@
 
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from app.attendance import services as attendance
 from app.extensions import db
 from app.invitations import services as invitations
 from app.mail.delivery import request_delivery
 from app.meetings import bp, services
+from app.meetings.access import acting_user, managed_meeting_or_abort
 from app.meetings.forms import CancelMeetingForm, MeetingFilterForm, MeetingForm
 from app.models import Meeting
+from app.reminders import messages as meeting_messages
+from app.reminders import services as reminders
 
 
 @bp.context_processor
@@ -30,19 +34,6 @@ def refuse_in_this_state(error: services.MeetingStateError):
     db.session.rollback()
     flash(str(error), "error")
     return redirect(url_for("meetings.show_meeting", meeting_id=request.view_args["meeting_id"]))
-
-
-def managed_meeting_or_abort(meeting_id: int) -> Meeting:
-    """The meeting, if the current user may change it: 404 when missing, 403 when not theirs."""
-    meeting = db.get_or_404(Meeting, meeting_id)
-    if not services.can_manage(current_user, meeting):
-        abort(403)
-    return meeting
-
-
-def acting_user():
-    """The logged-in account itself, not Flask-Login's proxy, to store in relationships."""
-    return current_user._get_current_object()
 
 
 def to_meeting(meeting: Meeting):
@@ -83,6 +74,9 @@ def show_meeting(meeting_id: int):
         actions=services.allowed_actions(current_user, meeting, now),
         invitation_counts=invitations.answer_counts(meeting),
         delivery=invitations.delivery_progress(meeting),
+        reminders=reminders.reminder_overview(meeting, now),
+        messages=meeting_messages.message_history(meeting, limit=5),
+        attendance=attendance.attendance_summary(meeting, now),
     )
 
 

@@ -317,6 +317,10 @@ def create_meeting(author: User, data: MeetingData, now: datetime) -> Meeting:
     _apply(meeting, data)
     meeting.updated_at = now
     meeting.organisers = _unique([author, *data.organisers])
+    # Imported here, as the other domains that build on this module.
+    from app.reminders.schedule import add_default_reminders
+
+    add_default_reminders(meeting)
     db.session.add(meeting)
     db.session.flush()
     return meeting
@@ -396,6 +400,10 @@ def update_meeting(meeting: Meeting, data: MeetingData, editor: User, now: datet
     _apply(meeting, data)
     if time_and_place(meeting) != before:
         meeting.sequence += 1
+    # Pending reminders follow the meeting's start and deadline.
+    from app.reminders.schedule import reschedule_reminders
+
+    reschedule_reminders(meeting)
     meeting.organisers = _unique([*kept, *data.organisers])
     meeting.updated_at = now
     db.session.flush()
