@@ -47,6 +47,12 @@ class ProfileForm(FlaskForm):
             raise ValidationError(str(error)) from error
 
 
+class AccountForm(ProfileForm):
+    """The account page: the profile, and whether to receive the daily digest."""
+
+    wants_digest = BooleanField(_l("Send me a daily digest of new answers to my meetings"))
+
+
 class NewPasswordForm(FlaskForm):
     """Base of the forms choosing a password: typed twice and checked against the policy."""
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.auth import bp
 from app.auth.access import admin_required, public
-from app.auth.forms import ChangePasswordForm, LoginForm, NewUserForm, ProfileForm, SetupForm
+from app.auth.forms import AccountForm, ChangePasswordForm, LoginForm, NewUserForm, SetupForm
 from app.auth.services import (
     AccountError,
     LoginBlocked,
@@ -101,10 +101,15 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 def account():
     user = current_user._get_current_object()
-    form = ProfileForm(obj=user, user=user)
+    form = AccountForm(obj=user, user=user)
     if form.validate_on_submit():
         try:
-            update_profile(user, name=form.name.data, email=form.email.data)
+            update_profile(
+                user,
+                name=form.name.data,
+                email=form.email.data,
+                wants_digest=form.wants_digest.data,
+            )
         except AccountError as error:
             flash_account_error(error)
         else:

@@ -153,10 +153,13 @@ def create_first_administrator(*, name: str, email: str, password: str, now: dat
     return create_user(name=name, email=email, password=password, is_admin=True, now=now)
 
 
-def update_profile(user: User, *, name: str, email: str) -> User:
+def update_profile(user: User, *, name: str, email: str, wants_digest: bool | None = None) -> User:
+    """Change the name, the address and, unless None, the choice of the daily digest."""
     # Both checked before either is set, so a refusal leaves the account untouched.
     name, email = _checked_name(name), check_new_email(email, except_user=user)
     user.name, user.email = name, email
+    if wants_digest is not None:
+        user.wants_digest = wants_digest
     db.session.flush()
     return user
 

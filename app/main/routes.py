@@ -1,10 +1,15 @@
-"""Home page and language switch."""
+"""Home page (the organiser's dashboard) and language switch."""
 
-from flask import current_app, redirect, request, url_for
+from datetime import UTC, datetime
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from app.auth.access import public
 from app.i18n import LANGUAGE_COOKIE
-from app.main import bp
+from app.main import bp, services
+from app.meetings.services import STATUS_LABELS
+from app.reminders.services import reminder_label
 from app.urls import safe_next_url
 
 ONE_YEAR = 365 * 24 * 3600
@@ -12,7 +17,14 @@ ONE_YEAR = 365 * 24 * 3600
 
 @bp.get("/")
 def index():
-    return redirect(url_for("meetings.list_meetings"))
+    now = datetime.now(UTC)
+    return render_template(
+        "main/dashboard.html",
+        dashboard=services.dashboard(current_user._get_current_object(), now),
+        now=now,
+        status_labels=STATUS_LABELS,
+        reminder_label=reminder_label,
+    )
 
 
 @bp.post("/language")
