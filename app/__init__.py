@@ -68,6 +68,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.attendance import bp as attendance_bp
     from app.auth import bp as auth_bp
     from app.contacts import bp as contacts_bp
     from app.invitations import bp as invitations_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.meetings import bp as meetings_bp
     from app.organisations import bp as organisations_bp
+    from app.reminders import bp as reminders_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -82,6 +84,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organisations_bp, url_prefix="/organisations")
     app.register_blueprint(meetings_bp, url_prefix="/meetings")
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(reminders_bp, url_prefix="/meetings")
+    app.register_blueprint(attendance_bp, url_prefix="/meetings")
     app.register_blueprint(mail_bp, url_prefix="/emails")
 
 

@@ -55,6 +55,13 @@ def format_moment(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
     return _("%(day)s at %(time)s", day=format_day(moment, zone), time=format_clock(moment, zone))
 
 
+def spreadsheet_moment(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
+    """A local time a spreadsheet sorts and reads in any language: "2018-06-01 14:05"."""
+    if moment is None:
+        return ""
+    return _localise(moment, zone).strftime("%Y-%m-%d %H:%M")
+
+
 def format_span(starts_at: datetime, ends_at: datetime, zone: ZoneInfo | None = None) -> str:
     """A time span: "mardi 5 juin 2018, de 9 h 00 à 12 h 30", or both days over several days."""
     start_day, end_day = format_day(starts_at, zone), format_day(ends_at, zone)

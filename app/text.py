@@ -6,6 +6,7 @@ import unicodedata
 from sqlalchemy import ColumnElement, or_
 
 _SPACES = re.compile(r"\s+")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def fold(text: str | None) -> str:
@@ -16,6 +17,11 @@ def fold(text: str | None) -> str:
     without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
     without_accents = without_accents.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
     return _SPACES.sub(" ", without_accents.casefold()).strip()
+
+
+def slug(text: str | None, length: int = 60) -> str:
+    """`text` as a file name part: "Réunion du 5 juin" -> "reunion-du-5-juin"."""
+    return _NOT_SLUG.sub("-", fold(text)).strip("-")[:length].rstrip("-")
 
 
 def like_pattern(query: str) -> str:
