@@ -1,20 +1,24 @@
 """Command-line commands (`flask ...`); each is a few lines around a service call."""
 
 import sys
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from app.auth.services import AccountError, create_user, user_by_email
 from app.contacts import importing
 from app.extensions import db
+from app.formatting import default_zone, format_moment
 from app.mail import delivery
 from app.mail.labels import error_label, status_label
 from app.mail.services import MessageFilters, message_list_query
 from app.models import MessageStatus, OutboxMessage
+from app.reminders import sending
+from app.reminders.services import reminder_label
 from app.sqltypes import utcnow
 
 users = AppGroup("users", help="Organiser accounts.")
@@ -161,7 +165,100 @@ def list_outbox_command(status: str | None, limit: int) -> None:
                 click.echo(f"{'':>9}{error_label(message.last_error)}")
 
 
+reminders = AppGroup("reminders", help="Reminders and follow-ups to invitees.")
+
+
+def parse_moment(value: str) -> datetime:
+    """An ISO date and time; without an offset, it is read in the TIMEZONE setting."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(
+            _(
+                "“%(value)s” is not a date and time: write it as 2026-03-29T09:00 (in "
+                "%(zone)s), or with its offset, as 2026-03-29T07:00+00:00.",
+                value=value,
+                zone=current_app.config["TIMEZONE"],
+            ),
+            param_hint="--at",
+        ) from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=default_zone())
+    return moment.astimezone(UTC)
+
+
+@reminders.command("due")
+@click.option(
+    "--at",
+    "at",
+    metavar="ISO-DATETIME",
+    help="The moment to look at (default: now); without an offset, in the TIMEZONE setting.",
+)
+def due_reminders_command(at: str | None) -> None:
+    """List the reminders that would be sent at that moment, and their recipients."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        moment = parse_moment(at) if at else utcnow()
+        when = format_moment(moment, default_zone())
+        due = sending.due_reminders(moment)
+        if not due:
+            click.echo(_("No reminder is due on %(moment)s.", moment=when))
+            return
+        click.echo(_("Reminders due on %(moment)s:", moment=when))
+        for item in due:
+            meeting = item.meeting
+            click.echo(
+                _(
+                    "- %(meeting)s (%(start)s): %(reminder)s, due on %(send_at)s, %(recipients)s",
+                    meeting=meeting.title,
+                    start=format_moment(meeting.starts_at, meeting.zone),
+                    reminder=reminder_label(item.reminder),
+                    send_at=format_moment(item.send_at, meeting.zone),
+                    recipients=ngettext("%(num)s recipient", "%(num)s recipients", item.recipients),
+                )
+            )
+            if item.late:
+                click.echo(
+                    "  "
+                    + _(
+                        "late by more than %(hours)s hours: will be recorded as skipped, not sent",
+                        hours=current_app.config["REMINDER_GRACE_HOURS"],
+                    )
+                )
+
+
+@reminders.command("send-due")
+def send_due_reminders_command() -> None:
+    """Queue the reminders due now (for installations that run it from cron rather than
+    relying on the worker's periodic task), then wake the delivery."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        # A commit after each reminder: another worker or run never waits for the whole run.
+        report = sending.queue_due_reminders(utcnow(), after_each=db.session.commit)
+        db.session.commit()
+        if report.queued:
+            delivery.request_delivery()
+        click.echo(
+            _(
+                "Reminders done: %(reminders)s. E-mails queued: %(queued)s. Recorded as "
+                "skipped (too late): %(skipped)s.",
+                reminders=report.reminders,
+                queued=report.queued,
+                skipped=report.skipped,
+            )
+        )
+        if report.failed:
+            raise click.ClickException(
+                ngettext(
+                    "%(num)s reminder could not be queued (see the log): it will be tried "
+                    "again at the next run.",
+                    "%(num)s reminders could not be queued (see the log): they will be tried "
+                    "again at the next run.",
+                    report.failed,
+                )
+            )
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(contacts)
     app.cli.add_command(outbox)
+    app.cli.add_command(reminders)

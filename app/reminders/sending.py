@@ -208,7 +208,9 @@ def queue_due_reminders(now: datetime, after_each: Callable[[], None] | None = N
     rolled back, its claim too, so the next run tries it again, and the others are kept.
     `after_each` is called after each reminder: pass `db.session.commit` to make each one a
     committed unit, so that another worker waits for one reminder at most, not for the
-    whole run. Without it, the caller commits everything at the end."""
+    whole run. Without it, the caller commits everything at the end; except on SQLite, whose
+    driver opens no transaction before the first savepoint: releasing that savepoint commits
+    it, so there each reminder is committed as it is done either way."""
     report = QueueReport()
     for due in _claimable(now):
         try:
@@ -308,7 +310,7 @@ def _queue_emails(
     messages = []
     # Everything is added first and inserted by one flush: statements per kind of row, not
     # per invitee (PostgreSQL batches them).
-    with db.session.no_autoflush:
+    with db.session.no_autoflush, force_locale(email_locale()):
         for invitation in invitations:
             contact = invitation.contact
             token = issue_link(invitation, now)
@@ -471,12 +473,15 @@ class _Letters:
         return self.rendered[waiting]
 
     def write(self, invitation: Invitation, token: str, position: int | None) -> RenderedEmail:
-        """The e-mail of `invitation`; `position` on the waiting list if it waits."""
+        """The e-mail of `invitation`; `position` on the waiting list if it waits. Called in
+        the e-mails' language (force_locale), which the greeting is written in."""
         waiting = self.audience is ReminderAudience.COMING and invitation.answer is Answer.WAITING
         template = self._template(waiting)
-        with force_locale(email_locale()):
-            hello = greeting(invitation.contact)
-        values = {"greeting": hello, "position": str(position), **answer_links(token)}
+        values = {
+            "greeting": greeting(invitation.contact),
+            "position": str(position),
+            **answer_links(token),
+        }
         text, html = template.text, template.html
         for name, value in values.items():
             marker = self.MARKER.format(name)
@@ -499,7 +504,8 @@ def render_reminder(
     waiting = audience is ReminderAudience.COMING and invitation.answer is Answer.WAITING
     if waiting and position is None:
         position = waiting_position(invitation)
-    return _Letters(meeting, audience).write(invitation, token, position)
+    with force_locale(email_locale()):
+        return _Letters(meeting, audience).write(invitation, token, position)
 
 
 def preview_reminder(
