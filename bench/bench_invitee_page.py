@@ -55,7 +55,8 @@ ROUNDS = 5
 TARGET_RATIO = 0.5
 POSTGRES = ("127.0.0.1", 5432)
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-BENCH_DATABASE = "rencontres_bench"
+# One per run: a second run at the same time would otherwise drop the database under this one.
+BENCH_DATABASE = f"rencontres_bench_{os.getpid()}"
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

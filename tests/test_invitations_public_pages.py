@@ -151,6 +151,53 @@ def test_post_without_a_choice_records_nothing(app, english):
     assert database_snapshot() == before
 
 
+def test_the_comment_error_is_shown_next_to_the_field_and_keeps_the_text(app, english):
+    _invitation, token = invite_now(upcoming_meeting())
+
+    html = english.post(f"/i/{token}", data={"answer": "yes", "comment": "x" * 2001}).text
+
+    assert '<p class="error" id="comment-error">' in html
+    assert 'aria-describedby="comment-help comment-error" aria-invalid="true"' in html
+    assert "x" * 2001 + "</textarea>" in html
+    assert checked_choice(html) == "yes"
+
+
+def test_a_changed_meeting_shows_at_once(app, english):
+    """The parts of the page that show the meeting are kept between views: a change to the
+    meeting or to its programme is a new version, shown on the next view."""
+    meeting = upcoming_meeting(description="Première version.")
+    _invitation, token = invite_now(meeting)
+    assert "Accueil café" in english.get(f"/i/{token}").text
+
+    meeting.title = "Réunion déplacée"
+    meeting.description = "Seconde version."
+    meeting.programme_items[0].text = "Accueil thé"
+    db.session.commit()
+
+    html = english.get(f"/i/{token}").text
+    assert "<h1>Réunion déplacée</h1>" in html
+    assert "Seconde version." in html and "Première version." not in html
+    assert "Accueil thé" in html and "Accueil café" not in html
+
+
+def test_each_invitee_sees_their_own_answer(app, english):
+    meeting = upcoming_meeting()
+    answered, answered_token = invite_now(meeting, first_name="Hélène")
+    answered.comment = "Végétarienne"
+    set_answer(answered, Answer.COMING)
+    _other, other_token = invite_now(meeting, first_name="Karim")
+
+    first = english.get(f"/i/{answered_token}").text
+    second = english.get(f"/i/{other_token}").text
+
+    assert "You will attend." in first and "Végétarienne" in first
+    assert checked_choice(first) == "yes"
+    assert "You have not answered yet." in second and "Végétarienne" not in second
+    assert "Karim" in second and "Hélène" not in second
+    assert checked_choice(second) is None
+    assert f'action="/i/{other_token}"' in second
+
+
 def test_full_meeting_puts_the_answer_on_the_waiting_list(app, english):
     meeting = upcoming_meeting(capacity=1)
     coming, _ = invite_now(meeting)
@@ -337,7 +384,9 @@ def test_page_loads_its_data_in_one_query(app, client, count_queries):
         set_answer(invite_now(meeting)[0], Answer.WAITING)
     invitation, token = invite_now(meeting)
     set_answer(invitation, Answer.WAITING)
-    client.get(f"/i/{token}")  # the first request checks that an account exists, once
+    # The first request checks that an account exists, and renders the meeting's parts (its
+    # programme is then read), once.
+    client.get(f"/i/{token}")
 
     with count_queries() as counter:
         response = client.get(f"/i/{token}")

@@ -4,12 +4,26 @@ list, the confirmation and promotion e-mails, and the data of the personal page.
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, bindparam, func, or_, select, text
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.orm import joinedload
 
 from app.contacts.labels import greeting
 from app.extensions import db
@@ -19,10 +33,12 @@ from app.invitations.tokens import TOKEN_LENGTHS, hash_token, issue_link
 from app.mail.outbox import queue_email, render_email
 from app.models import (
     Answer,
+    Contact,
     Invitation,
     InvitationLink,
     Meeting,
     MeetingStatus,
+    ProgrammeItem,
     User,
 )
 from app.urls import absolute_url
@@ -32,18 +48,51 @@ class AnswerRefused(Exception):
     """The answer cannot be recorded now; str() is the message to show the person."""
 
 
+class MeetingSnapshot(SimpleNamespace):
+    """A meeting's columns as the personal page read them, with the model's own properties."""
+
+    zone = Meeting.zone
+    has_venue = Meeting.has_venue
+    status_at = Meeting.status_at
+
+    @functools.cached_property
+    def programme_items(self) -> list[ProgrammeItem]:
+        """Read when first used: the page keeps the part that shows it (see PersonalPage)."""
+        return list(
+            db.session.scalars(
+                select(ProgrammeItem)
+                .where(ProgrammeItem.meeting_id == self.id)
+                .order_by(ProgrammeItem.position)
+            )
+        )
+
+
+class ContactSnapshot(SimpleNamespace):
+    """A contact's columns, with the model's full name."""
+
+    full_name = Contact.full_name
+
+
+class InvitationSnapshot(SimpleNamespace):
+    """An invitation's columns, with `.meeting` and `.contact` as snapshots too."""
+
+
 @dataclass(frozen=True)
 class PersonalPage:
-    """What the invitee's page shows, loaded in one query."""
+    """What the invitee's page shows, read in one statement of plain SQL into snapshots:
+    it is the most opened page of the application, and loading ORM objects was most of its
+    cost. `meeting_version` holds every column of the meeting and its programme, to tell
+    versions apart without reading the programme."""
 
-    invitation: Invitation
+    invitation: InvitationSnapshot
     status: MeetingStatus
     problem: str | None
     coming_count: int
     waiting_position: int | None
+    meeting_version: tuple
 
     @property
-    def meeting(self) -> Meeting:
+    def meeting(self) -> MeetingSnapshot:
         return self.invitation.meeting
 
     @property
@@ -341,55 +390,137 @@ def queue_promotion(invitation: Invitation, now: datetime) -> None:
 # The personal page
 
 
+_INVITATION = Invitation.__table__
+_MEETING = Meeting.__table__
+_CONTACT = Contact.__table__
+_LINK = InvitationLink.__table__
+# The tables the page's row holds, in this order, and their snapshots.
+_SNAPSHOTS = (
+    (InvitationSnapshot, _INVITATION),
+    (MeetingSnapshot, _MEETING),
+    (ContactSnapshot, _CONTACT),
+)
+
+
+def _programme_version():
+    """SQL: the meeting's programme as one string, each item's position, time and text (its
+    length first, so that no two programmes give the same string)."""
+    item = ProgrammeItem.__table__.c
+    entry = (
+        cast(item.position, String)
+        + " "
+        + func.coalesce(cast(item.starts_at, String), "")
+        + " "
+        + cast(func.length(item.text), String)
+        + " "
+        + item.text
+    )
+    # The separator written in the SQL: as a parameter, it would be substituted at each run.
+    return (
+        select(func.aggregate_strings(entry, literal_column("'/'")))
+        .where(item.meeting_id == _INVITATION.c.meeting_id)
+        .scalar_subquery()
+    )
+
+
 @functools.cache
 def _personal_page_query() -> Select:
-    """The page's query, built once: building an ORM statement costs more than running it."""
-    other = aliased(Invitation)
+    """The page's statement, built once: building it costs more than running it. Tables, not
+    ORM entities, and one row: the programme is not joined, each item would add a row."""
+    invitation, other = _INVITATION.c, _INVITATION.alias("other").c
     coming = (
-        select(func.count(other.id))
-        .where(other.meeting_id == Invitation.meeting_id, other.answer == Answer.COMING)
-        .correlate(Invitation)
+        select(func.count())
+        .where(other.meeting_id == invitation.meeting_id, other.answer == Answer.COMING)
         .scalar_subquery()
     )
     position = (
-        select(func.count(other.id))
+        select(func.count())
         .where(
-            other.meeting_id == Invitation.meeting_id,
+            other.meeting_id == invitation.meeting_id,
             other.answer == Answer.WAITING,
-            _ahead_in_queue(other, Invitation),
+            _ahead_in_queue(other, invitation),
         )
-        .correlate(Invitation)
         .scalar_subquery()
     )
     return (
-        select(Invitation, coming, position)
-        .join(InvitationLink, InvitationLink.invitation_id == Invitation.id)
-        .where(
-            InvitationLink.token_hash == bindparam("token_hash"),
-            InvitationLink.revoked_at.is_(None),
+        select(
+            *(column for _kind, table in _SNAPSHOTS for column in table.c),
+            coming,
+            # Counted only for someone waiting.
+            case((invitation.answer == Answer.WAITING, position)),
+            _programme_version(),
         )
-        .options(
-            joinedload(Invitation.meeting).joinedload(Meeting.programme_items),
-            joinedload(Invitation.contact),
+        .select_from(
+            _INVITATION.join(_LINK, _LINK.c.invitation_id == invitation.id)
+            .join(_MEETING, _MEETING.c.id == invitation.meeting_id)
+            .join(_CONTACT, _CONTACT.c.id == invitation.contact_id)
         )
+        .where(_LINK.c.token_hash == bindparam("token_hash"), _LINK.c.revoked_at.is_(None))
     )
 
 
+def _reading_connection() -> Connection:
+    """A connection for one read outside the session's transaction. One statement needs none:
+    PostgreSQL then answers without the round trips of BEGIN and ROLLBACK, which cost the page
+    more than its query (SQLite's driver begins transactions only to write)."""
+    connection = db.engine.connect()
+    if connection.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
+def _snapshots(row: Row) -> list[SimpleNamespace]:
+    """The row's columns as snapshots, table after table, as _personal_page_query selects them."""
+    snapshots, start = [], 0
+    for kind, table in _SNAPSHOTS:
+        names = table.c.keys()
+        snapshots.append(kind(**dict(zip(names, row[start : start + len(names)], strict=True))))
+        start += len(names)
+    return snapshots
+
+
 def personal_page(token: str, now: datetime) -> PersonalPage | None:
-    """The page's data for a live link: the invitation with its meeting, contact and
-    programme, the places taken and the waiting position; None for any bad token."""
+    """The page's data for a live link: the invitation with its meeting and contact, the
+    places taken and the waiting position; None for any bad token. Snapshots, to read: an
+    answer is recorded on the invitation (invitation_to_answer)."""
     if len(token) not in TOKEN_LENGTHS or not token.isascii():
         return None
-    result = db.session.execute(_personal_page_query(), {"token_hash": hash_token(token)})
-    # One row per programme item (joined eager loading): unique() folds them back into one.
-    row = result.unique().one_or_none()
+    with _reading_connection() as connection:
+        row = connection.execute(
+            _personal_page_query(), {"token_hash": hash_token(token)}
+        ).one_or_none()
     if row is None:
         return None
-    invitation, coming_total, ahead = row
+    invitation, meeting, contact = _snapshots(row)
+    invitation.meeting, invitation.contact = meeting, contact
+    coming_total, ahead, programme_version = row[-3:]
     return PersonalPage(
         invitation=invitation,
         status=invitation.meeting.status_at(now),
         problem=answer_problem(invitation, now),
         coming_count=coming_total,
-        waiting_position=ahead if invitation.answer is Answer.WAITING else None,
+        waiting_position=ahead,
+        meeting_version=(tuple(vars(meeting).values()), programme_version),
+    )
+
+
+def invitation_to_answer(token: str) -> Invitation | None:
+    """The invitation of a live link, with what recording an answer reads (its meeting and
+    programme, its contact), in one query; None for any bad token."""
+    if len(token) not in TOKEN_LENGTHS or not token.isascii():
+        return None
+    return (
+        db.session.scalars(
+            select(Invitation)
+            .join(InvitationLink)
+            .where(
+                InvitationLink.token_hash == hash_token(token), InvitationLink.revoked_at.is_(None)
+            )
+            .options(
+                joinedload(Invitation.meeting).joinedload(Meeting.programme_items),
+                joinedload(Invitation.contact),
+            )
+        )
+        .unique()
+        .one_or_none()
     )

@@ -1,6 +1,8 @@
 """The form of the invitee's personal page. (Leaving the waiting list is a one-button form,
 rendered by the button_form macro.)"""
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, TextAreaField
@@ -8,6 +10,13 @@ from wtforms.validators import InputRequired, Length
 
 COMING, NOT_COMING = "yes", "no"
 MAX_COMMENT_LENGTH = 2000
+# Shared by the form, which validates an answer, and the page, which shows the fields.
+ANSWER_LABEL = _l("Will you attend?")
+ANSWER_OPTIONS = (
+    SelectChoice(value=COMING, label=_l("I will attend")),
+    SelectChoice(value=NOT_COMING, label=_l("I cannot attend")),
+)
+COMMENT_LABEL = _l("Comment (optional)")
 
 
 def strip(value):
@@ -16,20 +25,37 @@ def strip(value):
 
 class AnswerForm(FlaskForm):
     answer = RadioField(
-        _l("Will you attend?"),
-        choices=[
-            SelectChoice(value=COMING, label=_l("I will attend")),
-            SelectChoice(value=NOT_COMING, label=_l("I cannot attend")),
-        ],
+        ANSWER_LABEL,
+        choices=list(ANSWER_OPTIONS),
         validators=[InputRequired(message=_l("Choose whether you will attend."))],
     )
     comment = TextAreaField(
-        _l("Comment (optional)"),
+        COMMENT_LABEL,
         filters=[strip],
         validators=[Length(max=MAX_COMMENT_LENGTH)],
-        render_kw={"rows": 3},
     )
 
     @property
     def coming(self) -> bool:
         return self.answer.data == COMING
+
+
+@dataclass(frozen=True)
+class AnswerFields:
+    """What the page shows in the form's fields. The page is shown far more often than it is
+    answered: built from the invitation, this spares the building of a form on every view."""
+
+    answer: str | None
+    comment: str | None
+    answer_errors: str = ""
+    comment_errors: str = ""
+
+    @classmethod
+    def of(cls, form: AnswerForm) -> "AnswerFields":
+        """The fields as a submitted form left them, with its errors."""
+        return cls(
+            form.answer.data,
+            form.comment.data,
+            " ".join(map(str, form.answer.errors)),
+            " ".join(map(str, form.comment.errors)),
+        )

@@ -5,25 +5,32 @@ GET never changes anything: mail scanners and link previews open links before pe
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from markupsafe import Markup
-from sqlalchemy import inspect
 from wtforms import ValidationError
 
 from app.auth.access import public
 from app.extensions import csrf, db, limiter
 from app.invitations import answers, bp
 from app.invitations.calendar import meeting_calendar
-from app.invitations.public_forms import COMING, MAX_COMMENT_LENGTH, NOT_COMING, AnswerForm
+from app.invitations.public_forms import (
+    ANSWER_LABEL,
+    ANSWER_OPTIONS,
+    COMING,
+    COMMENT_LABEL,
+    MAX_COMMENT_LENGTH,
+    NOT_COMING,
+    AnswerFields,
+    AnswerForm,
+)
 from app.invitations.tokens import invitation_for_token
 from app.mail.delivery import request_delivery
 from app.meetings.services import DEFAULT_TIME_ZONE, zone_label
-from app.models import Answer, Meeting, ProgrammeItem
+from app.models import Answer, Meeting
 from app.text import slug
 from app.urls import absolute_url
 
@@ -39,8 +46,10 @@ PERSONAL_HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 ANSWER_CHOICES = {Answer.COMING: COMING, Answer.WAITING: COMING, Answer.NOT_COMING: NOT_COMING}
-# Fragments kept per application; a handful of meetings are open at a time.
-MAX_FRAGMENTS = 500
+# Fragments kept per application, to bound the memory they take: for fifty versions of meetings
+# (a few are open at once, in two languages), two hundred each.
+MAX_VERSIONS = 50
+MAX_FRAGMENTS = 200
 
 
 def invitee_rate_limit() -> str:
@@ -102,34 +111,22 @@ def answer_message(answer: Answer, position: int | None) -> str:
     return _("Thank you, your answer is saved: you will not attend.")
 
 
-@cache
-def _column_names(model) -> tuple[str, ...]:
-    return tuple(column.key for column in inspect(model).column_attrs)
+def fragment_cache(page: answers.PersonalPage) -> Callable[..., Markup]:
+    """The page's `{% call cached(name, *values) %}` helper: a part that shows only the meeting
+    and `values` is rendered once per version of the meeting, language and values, then reused
+    for every invitee. Translating labels and formatting dates was most of the page's cost."""
+    versions = current_app.extensions.setdefault("invitee_page_fragments", {})
+    version = (str(get_locale()), page.meeting_version)
+    fragments = versions.get(version)
+    if fragments is None:
+        if len(versions) >= MAX_VERSIONS:
+            versions.clear()
+        fragments = versions[version] = {}
 
-
-def meeting_version(meeting: Meeting) -> tuple:
-    """Every column of the meeting and of its programme: any change makes a new version, so
-    a fragment rendered from an older one is never shown."""
-    meeting_values = tuple(getattr(meeting, name) for name in _column_names(Meeting))
-    item_names = _column_names(ProgrammeItem)
-    items = tuple(
-        tuple(getattr(item, name) for name in item_names) for item in meeting.programme_items
-    )
-    return meeting_values, items
-
-
-def meeting_fragments(meeting: Meeting) -> Callable[..., Markup]:
-    """The page's `{% call cached(name) %}` helper: the parts that show only the meeting are
-    rendered once per version of the meeting and language, then reused for every invitee.
-    Formatting their dates and translating their labels was the larger part of the page's cost.
-    """
-    fragments = current_app.extensions.setdefault("invitee_page_fragments", {})
-    version = (str(get_locale()), meeting_version(meeting))
-
-    def cached(name: str, caller: Callable[[], Markup]) -> Markup:
-        key = (name, version)
+    def cached(*key, caller: Callable[[], Markup]) -> Markup:
         fragment = fragments.get(key)
         if fragment is None:
+            # Keyed by the invitees' answers and comments too: kept within bounds.
             if len(fragments) >= MAX_FRAGMENTS:
                 fragments.clear()
             fragment = fragments[key] = caller()
@@ -138,15 +135,22 @@ def meeting_fragments(meeting: Meeting) -> Callable[..., Markup]:
     return cached
 
 
-def render_page(page: answers.PersonalPage, form: AnswerForm, token: str):
+def render_page(
+    page: answers.PersonalPage, fields: AnswerFields, token: str, form: AnswerForm | None = None
+):
+    """The page, its answer form showing `fields`; `form` is a submitted form with errors."""
     return render_template(
         "invitations/public_page.html",
         page=page,
         meeting=page.meeting,
         invitation=page.invitation,
+        fields=fields,
         form=form,
         token=token,
-        cached=meeting_fragments(page.meeting),
+        cached=fragment_cache(page),
+        answer_label=ANSWER_LABEL,
+        answer_choices=ANSWER_OPTIONS,
+        comment_label=COMMENT_LABEL,
         max_comment_length=MAX_COMMENT_LENGTH,
         zone_label=zone_label,
         default_time_zone=DEFAULT_TIME_ZONE,
@@ -159,21 +163,23 @@ def render_page(page: answers.PersonalPage, form: AnswerForm, token: str):
 @personal_limit
 def personal_page(token: str):
     now = datetime.now(UTC)
-    page = page_or_404(token, now)
     if request.method == "GET":
-        form = AnswerForm(answer=initial_choice(page), comment=page.invitation.comment)
-        return render_page(page, form, token)
+        page = page_or_404(token, now)
+        return render_page(page, AnswerFields(initial_choice(page), page.invitation.comment), token)
+    invitation = answers.invitation_to_answer(token)
+    if invitation is None:
+        abort(404)
     check_csrf_token()
     form = AnswerForm()
     if not form.validate():
-        return render_page(page, form, token)
+        return render_page(page_or_404(token, now), AnswerFields.of(form), token, form)
     try:
-        answer = answers.record_answer(page.invitation, form.coming, form.comment.data or "", now)
+        answer = answers.record_answer(invitation, form.coming, form.comment.data or "", now)
     except answers.AnswerRefused as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
         return to_page(token)
-    position = answers.waiting_position(page.invitation)
+    position = answers.waiting_position(invitation)
     db.session.commit()
     request_delivery()
     flash(answer_message(answer, position), "success")

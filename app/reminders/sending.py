@@ -258,8 +258,8 @@ def _claim(due: _Due, now: datetime) -> bool:
 def _claim_and_queue(due: _Due, now: datetime) -> QueueReport:
     if not _claim(due, now):
         return QueueReport()
-    # Checked again after the claim: the meeting may have been cancelled or moved since the
-    # due reminders were read.
+    # Checked again after the claim: the meeting may have been cancelled, or have started,
+    # since the due reminders were read (a move changes `send_at`, which the claim checks).
     meeting = db.session.scalar(
         select(Meeting)
         .where(Meeting.id == due.meeting_id)
