@@ -2,7 +2,6 @@
 server on one connection, record outcomes."""
 
 import contextlib
-import functools
 import secrets
 import smtplib
 import time
@@ -11,9 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Row, Update, bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.engine import Connection as DatabaseConnection
-from sqlalchemy.engine import Dialect
 
 from app.extensions import db, mail
 from app.mail.mime import compose, envelope_recipient, unsafe_header
@@ -54,42 +52,6 @@ _MARK_SENT = (
         last_error="",
     )
 )
-
-
-class DriverStatement:
-    """A Core statement compiled once for a dialect, run with exec_driver_sql: SQLAlchemy's
-    execution of the two statements each message costs was a fifth of the time a message
-    takes outside SMTP (bench/bench_delivery.py). Values are converted by the columns' types,
-    as SQLAlchemy would."""
-
-    def __init__(self, statement: Update, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        # The parameters' order, for drivers that take them by position (SQLite's).
-        self.order = compiled.positiontup
-        binds = compiled.binds
-        self.processors = {name: bind.type.bind_processor(dialect) for name, bind in binds.items()}
-        # The values the statement holds (the statuses), converted once.
-        held = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
-        self.held = self.convert(held)
-
-    def convert(self, values: dict) -> dict:
-        return {
-            name: processor(value) if (processor := self.processors[name]) else value
-            for name, value in values.items()
-        }
-
-    def run(self, connection: DatabaseConnection, **values) -> int:
-        """Run in the connection's transaction; returns the number of rows changed."""
-        parameters = self.held | self.convert(values)
-        if self.order is not None:
-            parameters = tuple(parameters[name] for name in self.order)
-        return connection.exec_driver_sql(self.sql, parameters).rowcount
-
-
-@functools.lru_cache(maxsize=8)
-def _driver_statements(dialect: Dialect) -> tuple[DriverStatement, DriverStatement]:
-    return DriverStatement(_MARK_SENDING, dialect), DriverStatement(_MARK_SENT, dialect)
 
 
 @dataclass(frozen=True)
@@ -222,7 +184,6 @@ class Ledger:
         self.connection = connection
         self.token = token
         self.max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
-        self.mark_sending, self.mark_sent = _driver_statements(connection.dialect)
 
     def _record(self, statement, parameters: dict | None = None) -> int:
         """Run `statement` in the open transaction: the next commit makes it durable."""
@@ -247,14 +208,13 @@ class Ledger:
     def sending(self, item: Outgoing) -> bool:
         """Mark the message as being handed over, and commit it with the previous message's
         outcome; False when this claim lost the message."""
-        changed = self.mark_sending.run(
-            self.connection, row_id=item.id, token=self.token, new_attempts=item.attempts + 1
-        )
+        parameters = {"row_id": item.id, "token": self.token, "new_attempts": item.attempts + 1}
+        changed = self._record(_MARK_SENDING, parameters)
         self.commit()
         return changed == 1
 
     def sent(self, item: Outgoing, now: datetime) -> None:
-        self.mark_sent.run(self.connection, row_id=item.id, token=self.token, now=now)
+        self._record(_MARK_SENT, {"row_id": item.id, "token": self.token, "now": now})
 
     def fail(self, item: Outgoing, reason: str) -> None:
         self._change(item, MessageStatus.SENDING, status=MessageStatus.FAILED, last_error=reason)
