@@ -50,7 +50,8 @@ def check_production_settings(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     # Imported here: at module level, `mail` would be shadowed by the app.mail package.
-    from app.extensions import babel, csrf, db, limiter, login, mail, migrate
+    from app import ratelimit
+    from app.extensions import babel, csrf, db, login, mail, migrate
     from app.i18n import select_locale
 
     db.init_app(app)
@@ -64,7 +65,7 @@ def register_extensions(app: Flask) -> None:
     login.login_message = _l("Please log in to see this page.")
     login.login_message_category = "info"
     babel.init_app(app, locale_selector=select_locale)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -96,7 +97,10 @@ def register_errorhandlers(app: Flask) -> None:
         code = getattr(error, "code", 500) or 500
         if code >= 500:
             db.session.rollback()
-        return render_template(f"errors/{code}.html", error=error), code
+        # Allow (405) and Retry-After (429) are kept; the page is ours.
+        headers = getattr(error, "get_headers", lambda: [])()
+        headers = [(name, value) for name, value in headers if name != "Content-Type"]
+        return render_template(f"errors/{code}.html", error=error), code, headers
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)

@@ -4,8 +4,6 @@ import enum
 from datetime import datetime
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -49,5 +47,3 @@ mail = Mail()
 csrf = CSRFProtect()
 login = LoginManager()
 babel = Babel()
-# Limits are set per route (the invitee's pages); storage is RATELIMIT_STORAGE_URI.
-limiter = Limiter(key_func=get_remote_address)

@@ -82,12 +82,13 @@ def deliver_outbox_every_minute() -> None:
 
 @huey.periodic_task(crontab())
 def queue_due_reminders_every_minute() -> None:
-    """Every minute: queue the reminders that are due, then wake the delivery."""
+    """Every minute: queue the reminders that are due, each committed as it is done (another
+    worker waits for one reminder at most), then wake the delivery."""
     from app.extensions import db
     from app.reminders.sending import queue_due_reminders
 
     with job_context():
-        report = queue_due_reminders(datetime.now(UTC))
+        report = queue_due_reminders(datetime.now(UTC), after_each=db.session.commit)
         db.session.commit()
     if report.queued:
         deliver_outbox()

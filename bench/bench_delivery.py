@@ -3,9 +3,9 @@ raw smtplib sending the same messages, prebuilt, over one connection (the ceilin
 
 Run by `make bench` (or `.venv/bin/python bench/bench_delivery.py`); fails under 50% of the
 ceiling. Delivery commits as in production: once a message, its outcome with the next one's
-SENDING. Messages are composed when queued, before the clock starts, so both sides send the
-same stored bytes. The sink runs in a process of its own, as a real server would: in ours, it
-would compete for the GIL.
+SENDING. The worker composes each message from its row as it sends it; the ceiling sends the
+same messages composed beforehand. The sink runs in a process of its own, as a real server
+would: in ours, it would compete for the GIL.
 
 The two are measured in turns, ROUNDS times, each delivery from a fresh copy of the same queued
 database; the ratio is the median of the rounds' ratios. On a shared machine the speed of the
@@ -34,6 +34,7 @@ from sqlalchemy import func, select  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.mail.delivery import deliver_due  # noqa: E402
+from app.mail.mime import compose  # noqa: E402
 from app.mail.outbox import RenderedEmail, queue_email  # noqa: E402
 from app.models import MessageStatus, OutboxMessage  # noqa: E402
 from config import TestingConfig  # noqa: E402
@@ -124,9 +125,9 @@ def queue_messages() -> int:
 
 
 def prebuilt_messages(sender: str) -> list[tuple[str, list[str], bytes]]:
-    """The same messages, as the outbox stored them, for raw smtplib."""
+    """The same messages, composed as the worker composes them, for raw smtplib."""
     rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-    return [(sender, [row.to_address], row.mime) for row in rows]
+    return [(sender, [row.to_address], compose(row, sender, NOW)) for row in rows]
 
 
 def send_raw(port: int, messages: list[tuple[str, list[str], bytes]]) -> float:

@@ -13,7 +13,7 @@ from flask import Flask, g
 from sqlalchemy import event, text
 
 from app import create_app
-from app.extensions import db, limiter, mail
+from app.extensions import db, mail
 from app.jobs import huey
 from config import TestingConfig
 from tests import factories
@@ -49,7 +49,6 @@ def application(**overrides) -> Iterator[Flask]:
     app = create_app(TestingConfig, **overrides)
     app.teardown_request(forget_request_globals)
     with app.app_context():
-        limiter.reset()
         reset_database()
         yield app
         db.session.remove()

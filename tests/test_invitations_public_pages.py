@@ -337,6 +337,7 @@ def test_too_many_requests_from_one_address_are_refused(app, english):
 
     assert statuses == [200, 200, 200]
     assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert "Too many attempts" in refused.text
     # Another address has its own budget.
     assert english.get(f"/i/{token}", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200

@@ -112,7 +112,7 @@ def test_send_due_says_when_a_reminder_failed(runner, english, monkeypatch):
     def broken(*arguments, **keywords):
         raise RuntimeError("template error")
 
-    monkeypatch.setattr(sending, "queue_email", broken)
+    monkeypatch.setattr(sending, "outbox_row", broken)
 
     result = runner.invoke(args=["reminders", "send-due"])
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from wtforms import ValidationError
 
 from app.auth.access import public
-from app.extensions import csrf, db, limiter
+from app.extensions import csrf, db
 from app.invitations import answers, bp
 from app.invitations.calendar import meeting_calendar
 from app.invitations.public_forms import (
@@ -31,6 +31,7 @@ from app.invitations.tokens import invitation_for_token
 from app.mail.delivery import request_delivery
 from app.meetings.services import DEFAULT_TIME_ZONE, zone_label
 from app.models import Answer, Meeting
+from app.ratelimit import limited
 from app.text import slug
 from app.urls import absolute_url
 
@@ -52,13 +53,8 @@ MAX_VERSIONS = 50
 MAX_FRAGMENTS = 200
 
 
-def invitee_rate_limit() -> str:
-    return current_app.config["INVITEE_RATE_LIMIT"]
-
-
-# One budget per address for all the link pages: trying tokens on one of them does not get
-# three times the attempts.
-personal_limit = limiter.shared_limit(invitee_rate_limit, scope="invitee-links")
+# One budget per address for all the link pages.
+personal_limit = limited("invitee-links", "INVITEE_RATE_LIMIT")
 
 
 @bp.after_request

@@ -25,6 +25,7 @@ from app.contacts.services import ContactData, ContactFilters, contact_list_quer
 from app.extensions import db
 from app.formatting import format_day, spreadsheet_moment
 from app.invitations.calendar import meeting_calendar
+from app.invitations.public_forms import COMING, NOT_COMING
 from app.invitations.tokens import issue_link, revoke_links
 from app.mail.outbox import RenderedEmail, header_text, queue_email, render_email
 from app.meetings.services import PLACE_FIELDS, TIME_FIELDS, MeetingStateError
@@ -440,10 +441,13 @@ def paragraphs(text: str) -> list[list[str]]:
 
 
 def answer_links(token: str) -> dict[str, str]:
+    """The personal page, and the page with "I will attend" or "I cannot attend" chosen. One
+    URL built, the others derived: a reminder job builds them for thousands of invitees."""
+    personal_url = absolute_url("invitations.personal_page", token=token)
     return {
-        "personal_url": absolute_url("invitations.personal_page", token=token),
-        "yes_url": absolute_url("invitations.personal_page", token=token, answer="yes"),
-        "no_url": absolute_url("invitations.personal_page", token=token, answer="no"),
+        "personal_url": personal_url,
+        "yes_url": f"{personal_url}?answer={COMING}",
+        "no_url": f"{personal_url}?answer={NOT_COMING}",
     }
 
 

@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from app.extensions import db
 from app.models import Invitation, InvitationLink
@@ -26,6 +26,21 @@ def issue_link(invitation: Invitation, now: datetime) -> str:
         InvitationLink(invitation=invitation, token_hash=hash_token(token), created_at=now)
     )
     return token
+
+
+def issue_links(invitation_ids: list[int], now: datetime) -> list[str]:
+    """A new personal link for each of these invitations, added in one statement; returns
+    their tokens, in the same order."""
+    tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _id in invitation_ids]
+    if tokens:
+        db.session.execute(
+            insert(InvitationLink),
+            [
+                {"invitation_id": invitation_id, "token_hash": hash_token(token), "created_at": now}
+                for invitation_id, token in zip(invitation_ids, tokens, strict=True)
+            ],
+        )
+    return tokens
 
 
 def invitation_for_token(token: str) -> Invitation | None:

@@ -273,7 +273,7 @@ class Ledger:
 def deliver_batch(batch: Sequence[Row], token: str, now: datetime) -> DeliveryReport:
     """Send the messages claimed with `token` over one SMTP connection."""
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    outgoing = [prepare(message, sender, now) for message in batch]
+    outgoing = [prepare(message, sender) for message in batch]
     with db.engine.connect() as connection:
         ledger = Ledger(connection, token)
         failed = sum(ledger.refuse(item) for item in outgoing if item.problem)
@@ -326,15 +326,14 @@ def send_on(
     return DeliveryReport(sent=sent, retried=retried, failed=failed)
 
 
-def prepare(message: Row, sender: str, now: datetime) -> Outgoing:
-    """What to hand to the server for a row, or the reason it must not be sent. The headers are
-    checked again even when the row has its bytes: the recipient given to the server is the
-    row's address, and a row may have been written without queue_email."""
+def prepare(message: Row, sender: str) -> Outgoing:
+    """What to hand to the server for a row, dated when it was queued, or the reason it must
+    not be sent: queue_email cleans the fields, but a row may have been written without it,
+    and the sender is a setting."""
     problem = unsafe_header(message, sender)
     if problem:
         return Outgoing(message.id, message.attempts, problem=problem)
-    # A row queued before messages kept their bytes is composed now.
-    mime = message.mime or compose(message, sender, now)
+    mime = compose(message, sender, message.created_at)
     return Outgoing(message.id, message.attempts, envelope_recipient(message), mime)
 
 

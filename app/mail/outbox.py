@@ -1,18 +1,19 @@
-"""Writing e-mails into the outbox: render a template pair, then queue it, composed as it will
-be sent, in the caller's transaction. Delivery is app/mail/delivery.py's job alone."""
+"""Writing e-mails into the outbox: render a template pair, then queue it in the caller's
+transaction. Delivery, composing and sending, is app/mail/delivery.py's job alone."""
 
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import insert, select
 
 from app.extensions import db
-from app.mail.mime import compose, unsafe_header
-from app.models import Invitation, Meeting, OutboxMessage
+from app.models import Invitation, Meeting, MessageStatus, OutboxMessage
 
 # Carriage returns, line feeds and other control characters: never allowed in a header.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -44,7 +45,7 @@ def render_email(name: str, locale: str | None = None, **context) -> RenderedEma
         )
 
 
-def queue_email(
+def outbox_row(
     kind: str,
     to_address: str,
     email: RenderedEmail,
@@ -54,37 +55,65 @@ def queue_email(
     reply_to: tuple[str, str] | None = None,
     calendar: str | None = None,
     calendar_method: str = "",
-    meeting: Meeting | None = None,
-    invitation: Invitation | None = None,
-) -> OutboxMessage:
-    """Add a message to the outbox, with the bytes the worker will hand to the SMTP server,
-    dated `now`, in the caller's transaction (it commits).
-
-    A message whose headers are unsafe keeps no bytes: delivery fails it, saying why."""
+    meeting_id: int | None = None,
+    invitation_id: int | None = None,
+) -> dict[str, Any]:
+    """The outbox columns of a message queued at `now`. The worker composes it from them
+    (app/mail/mime.py), dated `now`, and fails a message whose headers are unsafe, saying
+    why."""
     if _CONTROL.search(to_address) or "," in to_address or "@" not in to_address:
         raise ValueError(f"not a single e-mail address: {to_address!r}")
     reply_address, reply_name = reply_to or ("", "")
     if _CONTROL.search(reply_address):
         reply_address = ""
-    message = OutboxMessage(
-        kind=kind,
-        to_address=to_address,
-        to_name=header_text(to_name, 200),
-        reply_to_address=reply_address,
-        reply_to_name=header_text(reply_name, 200),
-        subject=email.subject,
-        text_body=email.text,
-        html_body=email.html,
-        calendar=calendar,
-        calendar_method=calendar_method,
-        message_id=make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname),
-        created_at=now,
-        next_attempt_at=now,
-        meeting=meeting,
-        invitation=invitation,
-    )
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    if not unsafe_header(message, sender):
-        message.mime = compose(message, sender, now)
+    return {
+        "kind": kind,
+        "status": MessageStatus.QUEUED,
+        "to_address": to_address,
+        "to_name": header_text(to_name, 200),
+        "reply_to_address": reply_address,
+        "reply_to_name": header_text(reply_name, 200),
+        "subject": email.subject,
+        "text_body": email.text,
+        "html_body": email.html,
+        "calendar": calendar,
+        "calendar_method": calendar_method,
+        "message_id": make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname),
+        "created_at": now,
+        "next_attempt_at": now,
+        "meeting_id": meeting_id,
+        "invitation_id": invitation_id,
+    }
+
+
+def queue_email(
+    kind: str,
+    to_address: str,
+    email: RenderedEmail,
+    now: datetime,
+    *,
+    meeting: Meeting | None = None,
+    invitation: Invitation | None = None,
+    **options,
+) -> OutboxMessage:
+    """Add a message to the outbox in the caller's transaction (it commits); `options` are
+    outbox_row's. `meeting` and `invitation` may be new, not yet flushed."""
+    message = OutboxMessage(**outbox_row(kind, to_address, email, now, **options))
+    message.meeting, message.invitation = meeting, invitation
     db.session.add(message)
     return message
+
+
+def queue_emails(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Add the messages of outbox_row to the outbox in one statement (the caller commits):
+    a job queueing a reminder for each invitee of a meeting does not pay a statement per
+    e-mail. Returns their ids by Message-ID."""
+    if not rows:
+        return {}
+    db.session.execute(insert(OutboxMessage), rows)
+    found = db.session.execute(
+        select(OutboxMessage.message_id, OutboxMessage.id).where(
+            OutboxMessage.message_id.in_([row["message_id"] for row in rows])
+        )
+    )
+    return dict(found.all())

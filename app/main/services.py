@@ -162,7 +162,6 @@ def _failed_emails(user: User) -> tuple[list[OutboxMessage], int]:
             defer(OutboxMessage.text_body, raiseload=True),
             defer(OutboxMessage.html_body, raiseload=True),
             defer(OutboxMessage.calendar, raiseload=True),
-            defer(OutboxMessage.mime, raiseload=True),
             joinedload(OutboxMessage.meeting),
         )
         .where(OutboxMessage.status == MessageStatus.FAILED)

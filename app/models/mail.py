@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -38,10 +38,6 @@ class OutboxMessage(db.Model):
     # An iCalendar attachment (RFC 5545) and its METHOD (REQUEST, CANCEL, PUBLISH), if any.
     calendar: Mapped[str | None] = mapped_column(Text)
     calendar_method: Mapped[str] = mapped_column(String(16), default="")
-    # The message as handed to the SMTP server, composed when queued (app/mail/mime.py), so
-    # the worker only sends it; the fields above are kept for the E-mails pages. Rows queued
-    # before this column existed have none, and are composed when delivered.
-    mime: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Fixed when queued, so a retried message keeps its identity.
     message_id: Mapped[str] = mapped_column(String(250), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -32,8 +32,8 @@ from app.invitations.services import (
     preview_contact,
     text_to_store,
 )
-from app.invitations.tokens import issue_link
-from app.mail.outbox import RenderedEmail, queue_email, render_email
+from app.invitations.tokens import issue_links
+from app.mail.outbox import RenderedEmail, outbox_row, queue_emails, render_email
 from app.models import (
     Answer,
     DeliveryStatus,
@@ -307,27 +307,27 @@ def _queue_emails(
     kind = KINDS[due.audience]
     reply_to = meeting_reply_to(meeting)
     letters = _Letters(meeting, due.audience)
-    messages = []
-    # Everything is added first and inserted by one flush: statements per kind of row, not
-    # per invitee (PostgreSQL batches them).
-    with db.session.no_autoflush, force_locale(email_locale()):
-        for invitation in invitations:
+    tokens = issue_links([invitation.id for invitation in invitations], now)
+    rows = []
+    with force_locale(email_locale()):
+        for invitation, token in zip(invitations, tokens, strict=True):
             contact = invitation.contact
-            token = issue_link(invitation, now)
             email = letters.write(invitation, token, positions.get(invitation.id))
-            message = queue_email(
-                kind,
-                contact.email,
-                email,
-                now,
-                to_name=contact.full_name,
-                reply_to=reply_to,
-                meeting=meeting,
-                invitation=invitation,
+            rows.append(
+                outbox_row(
+                    kind,
+                    contact.email,
+                    email,
+                    now,
+                    to_name=contact.full_name,
+                    reply_to=reply_to,
+                    meeting_id=meeting.id,
+                    invitation_id=invitation.id,
+                )
             )
-            messages.append((invitation.id, message))
-    db.session.flush()
-    _record(due, [(invitation_id, message.id) for invitation_id, message in messages], now)
+    # One statement for the links, one for the e-mails, one to read their ids back.
+    ids = queue_emails(rows)
+    _record(due, [(row["invitation_id"], ids[row["message_id"]]) for row in rows], now)
 
 
 def _record(due: _Due, deliveries: list[tuple[int, int | None]], now: datetime) -> None:
