@@ -198,6 +198,40 @@ def test_each_invitee_sees_their_own_answer(app, english):
     assert f'action="/i/{other_token}"' in second
 
 
+def test_what_invitees_wrote_is_escaped_on_every_view(app, english):
+    """Pages of one state are filled in from one rendering: each invitee's name, comment and
+    answer time go in escaped, whoever came first."""
+    meeting = upcoming_meeting()
+    tokens = []
+    for number, name in enumerate(["<b>Zoé</b>", "Paul & Lou"]):
+        invitation, token = invite_now(meeting, first_name=name)
+        invitation.comment = f"<script>alert({number})</script>"
+        set_answer(invitation, Answer.COMING, since=datetime(2026, 3, 2 + number, 9, tzinfo=UTC))
+        tokens.append(token)
+
+    first, second = (english.get(f"/i/{token}").text for token in tokens)
+
+    assert "&lt;b&gt;Zoé&lt;/b&gt;" in first and "<b>Zoé" not in first
+    assert "&lt;script&gt;alert(0)&lt;/script&gt;" in first and "<script>" not in first
+    assert "Answered on Monday 2 March 2026" in first
+    assert "Paul &amp; Lou" in second and "Zoé" not in second
+    assert "alert(1)" in second and "alert(0)" not in second
+    assert "Answered on Tuesday 3 March 2026" in second
+    assert tokens[0] not in second
+
+
+def test_the_menu_of_someone_logged_in_is_never_shown_to_invitees(app, client, as_organiser):
+    meeting = upcoming_meeting()
+    _invitation, token = invite_now(meeting)
+    _other, other_token = invite_now(meeting)
+
+    assert "Olivier Organisateur" in as_organiser.get(f"/i/{token}").text
+    with client.session_transaction() as session:
+        session.clear()
+
+    assert "Olivier Organisateur" not in client.get(f"/i/{other_token}").text
+
+
 def test_full_meeting_puts_the_answer_on_the_waiting_list(app, english):
     meeting = upcoming_meeting(capacity=1)
     coming, _ = invite_now(meeting)
@@ -310,6 +344,45 @@ def test_answering_needs_the_csrf_token(csrf_app):
     assert response.status_code == 302
     db.session.expire_all()
     assert invitation.answer is Answer.COMING
+
+
+def test_looking_at_a_personal_page_sets_no_cookie(csrf_app):
+    _invitation, token = invite_now(upcoming_meeting(capacity=1))
+    response = csrf_app.test_client().get(f"/i/{token}")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+
+
+def test_the_token_of_another_link_is_refused(csrf_app):
+    client = csrf_app.test_client()
+    invitation, token = invite_now(upcoming_meeting())
+    _other, other_token = invite_now(invitation.meeting)
+    other_page = client.get(f"/i/{other_token}").text
+    foreign = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', other_page).group(1)
+
+    response = client.post(f"/i/{token}", data={"answer": "yes", "csrf_token": foreign})
+
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert invitation.answer is Answer.NONE
+
+
+def test_the_language_switch_of_a_personal_page_keeps_the_choice(csrf_app):
+    client = csrf_app.test_client()
+    _invitation, token = invite_now(upcoming_meeting())
+    page = client.get(f"/i/{token}").text
+    assert f'action="/i/{token}/language"' in page
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    assert client.post(f"/i/{token}/language", data={"language": "en"}).status_code == 400
+    response = client.post(
+        f"/i/{token}/language", data={"language": "en", "csrf_token": form_token}
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/i/{token}"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "Your answer" in client.get(f"/i/{token}").text
 
 
 def test_answering_over_https_works_without_a_referer(csrf_app):

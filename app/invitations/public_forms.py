@@ -24,6 +24,10 @@ def strip(value):
 
 
 class AnswerForm(FlaskForm):
+    class Meta:
+        # The personal page checks the token of its link instead (public_routes.py).
+        csrf = False
+
     answer = RadioField(
         ANSWER_LABEL,
         choices=list(ANSWER_OPTIONS),

@@ -3,20 +3,31 @@
 GET never changes anything: mail scanners and link previews open links before people do.
 """
 
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, validate_csrf
-from markupsafe import Markup
-from wtforms import ValidationError
+from flask_wtf.csrf import CSRFError
 
 from app.auth.access import public
 from app.extensions import csrf, db
+from app.formatting import format_moment
+from app.i18n import remember_language
 from app.invitations import answers, bp
 from app.invitations.calendar import meeting_calendar
+from app.invitations.page_shells import ShellCache, marker
 from app.invitations.public_forms import (
     ANSWER_LABEL,
     ANSWER_OPTIONS,
@@ -27,7 +38,7 @@ from app.invitations.public_forms import (
     AnswerFields,
     AnswerForm,
 )
-from app.invitations.tokens import invitation_for_token
+from app.invitations.tokens import form_token, form_token_matches, invitation_for_token
 from app.mail.delivery import request_delivery
 from app.meetings.services import DEFAULT_TIME_ZONE, zone_label
 from app.models import Answer, Meeting
@@ -37,6 +48,7 @@ from app.urls import absolute_url
 
 PERSONAL_ENDPOINTS = {
     "invitations.personal_page",
+    "invitations.personal_language",
     "invitations.personal_calendar",
     "invitations.leave_waiting_list",
 }
@@ -47,10 +59,11 @@ PERSONAL_HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 ANSWER_CHOICES = {Answer.COMING: COMING, Answer.WAITING: COMING, Answer.NOT_COMING: NOT_COMING}
-# Fragments kept per application, to bound the memory they take: for fifty versions of meetings
-# (a few are open at once, in two languages), two hundred each.
-MAX_VERSIONS = 50
-MAX_FRAGMENTS = 200
+# Shells of the page kept per process: the states of the meetings open at one time, in two
+# languages, about 5 KB each.
+MAX_SHELLS = 500
+# An invitee's own values on their page, as the page's shells hold them.
+MARKERS = {name: marker() for name in ("name", "answered_at", "comment", "field_comment")}
 
 
 # One budget per address for all the link pages.
@@ -64,16 +77,14 @@ def personal_page_headers(response: Response) -> Response:
     return response
 
 
-def check_csrf_token() -> None:
-    """CSRFProtect's token check, without its HTTPS rule that the request carry a Referer:
-    these pages send none (no-referrer), so that rule would refuse every answer. The token
-    itself, signed and tied to the session, is what stops forged requests."""
-    if not current_app.config["WTF_CSRF_ENABLED"]:
-        return
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError as error:
-        raise CSRFError(error.args[0]) from error
+def check_csrf_token(token: str) -> None:
+    """The forms of a personal page carry the token of its link (tokens.form_token), not the
+    session's: the page needs no cookie. Checked by hand as CSRFProtect would, but for its
+    HTTPS rule that the request carry a Referer: these pages send none (no-referrer)."""
+    if current_app.config["WTF_CSRF_ENABLED"] and not form_token_matches(
+        token, request.form.get("csrf_token")
+    ):
+        raise CSRFError("The CSRF token is missing or does not match the link.")
 
 
 def page_or_404(token: str, now: datetime) -> answers.PersonalPage:
@@ -107,43 +118,79 @@ def answer_message(answer: Answer, position: int | None) -> str:
     return _("Thank you, your answer is saved: you will not attend.")
 
 
-def fragment_cache(page: answers.PersonalPage) -> Callable[..., Markup]:
-    """The page's `{% call cached(name, *values) %}` helper: a part that shows only the meeting
-    and `values` is rendered once per version of the meeting, language and values, then reused
-    for every invitee. Translating labels and formatting dates was most of the page's cost."""
-    versions = current_app.extensions.setdefault("invitee_page_fragments", {})
-    version = (str(get_locale()), page.meeting_version)
-    fragments = versions.get(version)
-    if fragments is None:
-        if len(versions) >= MAX_VERSIONS:
-            versions.clear()
-        fragments = versions[version] = {}
-
-    def cached(*key, caller: Callable[[], Markup]) -> Markup:
-        fragment = fragments.get(key)
-        if fragment is None:
-            # Keyed by the invitees' answers and comments too: kept within bounds.
-            if len(fragments) >= MAX_FRAGMENTS:
-                fragments.clear()
-            fragment = fragments[key] = caller()
-        return fragment
-
-    return cached
+def may_be_logged_in() -> bool:
+    """Whether the visitor may be logged in (a session or a remember-me cookie), told without
+    loading the user: Flask-Login would hash the visitor's address and browser to check the
+    session of every anonymous visitor."""
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return "_user_id" in session or remember_cookie in request.cookies
 
 
 def render_page(
     page: answers.PersonalPage, fields: AnswerFields, token: str, form: AnswerForm | None = None
-):
-    """The page, its answer form showing `fields`; `form` is a submitted form with errors."""
+) -> str:
+    """The page, its answer form showing `fields`; `form` is a submitted form with errors.
+
+    Every invitee in the same state sees the same page but for their own values: it is filled
+    in from the shell of that state (page_shells.py), unless it shows more than that state, a
+    form's errors, flashed messages or the menu of someone logged in."""
+    invitation = page.invitation
+    values = {
+        "name": invitation.contact.full_name,
+        "answered_at": format_moment(invitation.answered_at, page.meeting.zone)
+        if invitation.answered_at
+        else "",
+        "comment": invitation.comment or "",
+        "field_comment": fields.comment or "",
+    }
+    # In the page's URLs and forms: random, so no other text of the page can hold them.
+    own = {"token": token, "form_token": form_token(token)}
+    if form is not None or "_flashes" in session or may_be_logged_in():
+        return _render(page, fields, token, form, values)
+    state = (
+        str(get_locale()),
+        page.meeting_version,
+        page.status,
+        page.problem,
+        page.is_full,
+        page.waiting_position,
+        invitation.answer,
+        invitation.answer_recorded_by_id is not None,
+        fields.answer,
+        # The language switch sends the visitor back to the same address.
+        request.query_string,
+        *(bool(value) for value in values.values()),
+    )
+
+    def render_shell() -> tuple[str, dict[str, str]]:
+        markers = {name: MARKERS[name] if value else "" for name, value in values.items()}
+        shell_fields = replace(fields, comment=markers["field_comment"] or fields.comment)
+        html = _render(page, shell_fields, token, None, markers)
+        return html, {**markers, "token": token, "form_token": own["form_token"]}
+
+    shells = current_app.extensions.setdefault("invitee_page_shells", ShellCache(MAX_SHELLS))
+    return shells.page(state, render_shell, {**values, **own})
+
+
+def _render(
+    page: answers.PersonalPage,
+    fields: AnswerFields,
+    token: str,
+    form: AnswerForm | None,
+    values: dict[str, str],
+) -> str:
     return render_template(
         "invitations/public_page.html",
         page=page,
         meeting=page.meeting,
         invitation=page.invitation,
+        invitee_name=values["name"],
+        answered_moment=values["answered_at"],
+        comment=values["comment"],
         fields=fields,
         form=form,
         token=token,
-        cached=fragment_cache(page),
+        form_token=form_token(token),
         answer_label=ANSWER_LABEL,
         answer_choices=ANSWER_OPTIONS,
         comment_label=COMMENT_LABEL,
@@ -165,7 +212,7 @@ def personal_page(token: str):
     invitation = answers.invitation_to_answer(token)
     if invitation is None:
         abort(404)
-    check_csrf_token()
+    check_csrf_token(token)
     form = AnswerForm()
     if not form.validate():
         return render_page(page_or_404(token, now), AnswerFields.of(form), token, form)
@@ -190,7 +237,7 @@ def leave_waiting_list(token: str):
     invitation = invitation_for_token(token)
     if invitation is None:
         abort(404)
-    check_csrf_token()
+    check_csrf_token(token)
     try:
         answers.leave_waiting_list(invitation, datetime.now(UTC))
     except answers.AnswerRefused as refusal:
@@ -201,6 +248,17 @@ def leave_waiting_list(token: str):
     request_delivery()
     flash(_("You have left the waiting list. Thank you for letting us know."), "success")
     return to_page(token)
+
+
+@bp.post("/i/<token>/language")
+@public
+@csrf.exempt
+@personal_limit
+def personal_language(token: str):
+    """The language switch of a personal page: its form carries the link's token, so the page
+    needs no session; the choice is kept as on every page (a cookie), then the page shown."""
+    check_csrf_token(token)
+    return remember_language(to_page(token), request.form.get("language", ""))
 
 
 def calendar_filename(meeting: Meeting) -> str:

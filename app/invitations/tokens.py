@@ -1,9 +1,11 @@
 """Personal links: a random token in the URL, only its SHA-256 in the database."""
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import insert, select, update
 
 from app.extensions import db
@@ -17,6 +19,20 @@ TOKEN_LENGTHS = range(40, 50)
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def form_token(token: str) -> str:
+    """The CSRF token of the forms on the personal page of `token`: an HMAC of the link under
+    SECRET_KEY. Another site can neither read it from the page nor compute it. Tied to the link
+    rather than to a session, it needs no cookie: looking at the page leaves nothing in the
+    browser, and the page spends no time signing a session."""
+    key = current_app.config["SECRET_KEY"].encode()
+    message = b"personal-page-form:" + token.encode("ascii", "replace")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def form_token_matches(token: str, sent: str | None) -> bool:
+    return hmac.compare_digest(form_token(token).encode(), (sent or "").encode())
 
 
 def issue_link(invitation: Invitation, now: datetime) -> str:
