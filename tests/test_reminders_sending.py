@@ -285,6 +285,19 @@ def test_those_coming_and_waiting_get_the_reminder_others_never(app, english):
         assert "We look forward to seeing you." not in message.text_body
 
 
+def test_a_follow_up_that_a_moved_deadline_left_behind_is_skipped(app):
+    meeting, reminder = meeting_due_at(SEND_AT, audience=ReminderAudience.UNANSWERED)
+    invitees(meeting, [Answer.NONE, Answer.NONE], BEFORE)
+    # Moved after the follow-up was planned: the invitees can no longer answer at its time.
+    meeting.answer_deadline = SEND_AT - timedelta(hours=2)
+    db.session.commit()
+
+    assert run(SEND_AT) == QueueReport(reminders=1, skipped=2)
+    assert emails() == []
+    db.session.expire_all()
+    assert reminder.done_at == SEND_AT
+
+
 def test_the_follow_up_goes_only_to_those_who_have_not_answered(app, english):
     meeting, reminder = meeting_due_at(SEND_AT, audience=ReminderAudience.UNANSWERED)
     _coming, _waiting, _declined, unanswered = invitees(

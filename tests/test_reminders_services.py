@@ -134,6 +134,19 @@ def test_an_amount_out_of_range_is_refused(app, amount, unit):
     assert len(meeting.reminders) == 2
 
 
+def test_a_follow_up_after_the_answer_deadline_is_refused(app):
+    meeting = monday_meeting(answer_deadline=DEADLINE_MOMENT)
+
+    problems = problems_of(
+        lambda: services.add_reminder(meeting, ReminderData(2, DAYS, START, UNANSWERED), NOW)
+    )
+    # Those coming may still be reminded then.
+    services.add_reminder(meeting, ReminderData(2, DAYS, START, COMING), NOW)
+
+    with force_locale("en"):
+        assert "after the answer deadline" in str(problems["amount"])
+
+
 def test_a_reminder_counted_from_the_deadline_needs_a_deadline(app):
     meeting = monday_meeting()
 

@@ -38,6 +38,11 @@ def send_time(
     return wall.replace(tzinfo=meeting.zone).astimezone(UTC)
 
 
+def is_after_deadline(meeting: Meeting, moment: datetime) -> bool:
+    """Whether a follow-up at `moment` would come when the meeting no longer takes answers."""
+    return meeting.answer_deadline is not None and moment >= meeting.answer_deadline
+
+
 def schedule(reminder: Reminder, meeting: Meeting) -> None:
     """Set the reminder's `send_at` from the meeting as it is now."""
     reminder.send_at = send_time(meeting, reminder.anchor, reminder.amount, reminder.unit)

@@ -44,6 +44,7 @@ from app.models import (
     ReminderAudience,
     ReminderDelivery,
 )
+from app.reminders.schedule import is_after_deadline
 
 # The e-mail (and template) of each audience.
 REMINDER_KIND = "reminder"
@@ -268,7 +269,11 @@ def _claim_and_queue(due: _Due, now: datetime) -> QueueReport:
     if meeting.status is not MeetingStatus.PUBLISHED or meeting.starts_at <= now:
         return QueueReport(reminders=1)
     invitations = _recipients(due)
-    if is_late(due.send_at, now):
+    # A follow-up that the deadline, moved since, now comes after: nobody could answer.
+    answers_closed = due.audience is ReminderAudience.UNANSWERED and is_after_deadline(
+        meeting, due.send_at
+    )
+    if is_late(due.send_at, now) or answers_closed:
         _record(due, [(invitation.id, None) for invitation in invitations], now)
         return QueueReport(reminders=1, skipped=len(invitations))
     _queue_emails(due, meeting, invitations, now)

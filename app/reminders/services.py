@@ -25,7 +25,7 @@ from app.models import (
     ReminderUnit,
 )
 from app.reminders import sending
-from app.reminders.schedule import schedule, send_time
+from app.reminders.schedule import is_after_deadline, schedule, send_time
 
 # A year before the anchor, whatever the unit.
 MAX_AMOUNTS = {ReminderUnit.HOURS: 24 * 365, ReminderUnit.DAYS: 365, ReminderUnit.WEEKS: 52}
@@ -150,6 +150,13 @@ def reminder_problems(
         return {"amount": _l("There is already a reminder at this moment for these people.")}
     if moment <= now:
         return {"amount": _l("This moment has already passed: the reminder would never go out.")}
+    if data.audience is ReminderAudience.UNANSWERED and is_after_deadline(meeting, moment):
+        return {
+            "amount": _l(
+                "This moment is after the answer deadline: those who have not answered could no "
+                "longer answer. Choose an earlier moment."
+            )
+        }
     return {}
 
 
