@@ -9,13 +9,10 @@ apart, and commits after each reminder as `flask reminders send-due` does. Run b
 or doubled, when the statements grow with the invitees, or over the target on SQLite.
 """
 
-import contextlib
 import os
-import socket
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -25,6 +22,12 @@ from pathlib import Path
 os.environ["RENCONTRES_ENV"] = "testing"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from serving import (  # noqa: E402
+    BENCH_DATABASE,
+    postgres_answers,
+    postgres_database,
+    sqlite_database,
+)
 from sqlalchemy import event, func, insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -42,15 +45,12 @@ from app.models import (  # noqa: E402
     ReminderDelivery,
     User,
 )
-from config import TestingConfig, database_url  # noqa: E402
+from config import TestingConfig  # noqa: E402
 
 MEETINGS = 200
 INVITEES = (50, 10)
 TARGET_SECONDS = 5.0
 NOW = datetime(2026, 6, 5, 7, 0, tzinfo=UTC)
-POSTGRES = ("127.0.0.1", 5432)
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-BENCH_DATABASE = "rencontres_bench_reminders"
 
 
 @dataclass(frozen=True)
@@ -182,39 +182,6 @@ def run(url: str, invitees: int) -> Run:
     return Run(invitees, seconds, cpu_seconds, statements, inserts, emails, deliveries)
 
 
-# The databases
-
-
-@contextlib.contextmanager
-def sqlite_database(folder: str) -> Iterator[str]:
-    yield f"sqlite:///{folder}/bench.db"
-
-
-@contextlib.contextmanager
-def postgres_database(folder: str) -> Iterator[str]:
-    """A scratch database, dropped afterwards."""
-    import psycopg
-
-    def execute(statement: str) -> None:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(statement)
-
-    execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-    execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    try:
-        yield database_url(f"postgresql://postgres@127.0.0.1:5432/{BENCH_DATABASE}", "")
-    finally:
-        execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-
-
-def postgres_answers() -> bool:
-    try:
-        socket.create_connection(POSTGRES, timeout=2).close()
-    except OSError:
-        return False
-    return True
-
-
 def measure(name: str, database) -> tuple[list[Run], list[str]]:
     """Run and report on one database; returns the runs and what failed."""
     problems = []
@@ -240,8 +207,6 @@ def measure(name: str, database) -> tuple[list[Run], list[str]]:
     if len({result.others for result in runs}) != 1:
         problems.append(f"{name}: the reads and updates grow with the number of invitees")
     if len({result.inserts for result in runs}) != 1:
-        # SQLite cannot return the ids of a multi-row insert in order: the unit of work
-        # inserts each link and each e-mail with a statement of its own.
         problems.append(f"{name}: the inserts grow with the number of invitees")
     return runs, problems
 
