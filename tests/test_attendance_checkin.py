@@ -214,6 +214,11 @@ def test_walk_in_from_the_directory_search(client, door):
 
 
 def test_walk_in_created_at_the_door(client, door):
+    form = client.get(f"/meetings/{door.id}/check-in/new-walk-in").get_data(as_text=True)
+    assert 'name="new_organisation"' in form
+    assert f'href="/meetings/{door.id}/check-in/new-walk-in"' in client.get(
+        f"/meetings/{door.id}/check-in"
+    ).get_data(as_text=True)
     response = client.post(
         f"/meetings/{door.id}/check-in/new-walk-in",
         data={
@@ -234,8 +239,9 @@ def test_walk_in_form_errors_are_shown(client, door):
         f"/meetings/{door.id}/check-in/new-walk-in",
         data={"last_name": "Sans adresse", "email": "pas-une-adresse"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "This is not a valid e-mail address." in response.get_data(as_text=True)
+    assert 'value="Sans adresse"' in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Contact.id))) == 0
 
 

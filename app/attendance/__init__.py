@@ -5,4 +5,9 @@ from flask import Blueprint
 
 bp = Blueprint("attendance", __name__)
 
-from app.attendance import document_routes, routes  # noqa: E402, F401
+from app.attendance import (  # noqa: E402, F401
+    document_routes,
+    proxy_routes,
+    routes,
+    statistics_routes,
+)

@@ -1,12 +1,21 @@
-"""Forms of the attendance pages: the record's filters, marking, times, closing, and the
-check-in page's code and walk-in forms."""
+"""Forms of the attendance pages: the record's filters, marking, times, closing, the
+check-in page's code and walk-in forms, and the proxy and quorum rules."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SearchField, SelectField, StringField, TimeField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    TimeField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.attendance import services
+from app.attendance import proxies, services
 from app.contacts.forms import choice_value
 from app.contacts.labels import select_choices
 from app.contacts.services import ContactData
@@ -130,3 +139,58 @@ class NewWalkInForm(FlaskForm):
         if not self.new_organisation.data:
             return None
         return OrganisationData(name=self.new_organisation.data, kind=OrganisationKind.OTHER)
+
+
+class RulesForm(FlaskForm):
+    """The meeting's proxy and quorum rules."""
+
+    proxies_allowed = BooleanField(_l("Members who cannot come may give a proxy"))
+    max_proxies_per_holder = IntegerField(
+        _l("Proxies one person may hold"),
+        validators=[InputRequired(_l("Give a number.")), NumberRange(min=1, max=20)],
+        default=1,
+    )
+    quorum = StringField(
+        _l("Quorum"),
+        description=_l(
+            "A number of members (12) or a fraction of the members invited (1/2, 2/3); "
+            "empty: no quorum."
+        ),
+        validators=[Length(max=20)],
+        filters=[strip],
+    )
+
+    def validate_quorum(self, field) -> None:
+        try:
+            self.quorum_rule = proxies.parse_quorum(field.data or "")
+        except ValueError as error:
+            raise ValidationError(str(error.args[0])) from error
+
+
+class ProxyForm(FlaskForm):
+    """A proxy recorded by an organiser: who gives it, who holds it."""
+
+    giver = SelectField(_l("Given by"), coerce=choice_value, validate_choice=False)
+    holder = SelectField(_l("Held by"), coerce=choice_value, validate_choice=False)
+
+    def __init__(self, *args, givers=(), holders=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.giver.choices = select_choices([("", _l("Choose…")), *map(invitee_choice, givers)])
+        self.holder.choices = select_choices([("", _l("Choose…")), *map(invitee_choice, holders)])
+
+    def validate_giver(self, field) -> None:
+        if not (field.data or "").isdigit():
+            raise ValidationError(_l("Choose who gives the proxy."))
+
+    def validate_holder(self, field) -> None:
+        if not (field.data or "").isdigit():
+            raise ValidationError(_l("Choose who holds the proxy."))
+
+
+def invitee_choice(invitation) -> tuple[str, str]:
+    """ "Koenders Anne (Centre social)" for a menu of invitees."""
+    contact = invitation.contact
+    name = f"{contact.last_name} {contact.first_name}".strip()
+    if contact.organisation:
+        name = f"{name} ({contact.organisation.name})"
+    return str(invitation.id), name

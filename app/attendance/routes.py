@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.attendance import bp, services
+from app.attendance import bp, proxies, services
 from app.attendance.checkin import invitation_for_code
 from app.attendance.forms import (
     CheckinCodeForm,
@@ -181,9 +181,9 @@ def check_in(meeting_id: int):
         results=services.checkin_search(meeting, query),
         candidates=services.directory_matches(meeting, query),
         counts=services.attendance_counts(meeting),
+        quorum=proxies.quorum(meeting) if meeting.quorum_numerator else None,
         markable=services.is_markable(meeting, now()),
         code_form=CheckinCodeForm(formdata=None),
-        walk_in_form=NewWalkInForm(formdata=None),
     )
 
 
@@ -249,18 +249,20 @@ def add_walk_in(meeting_id: int):
     return _walk_in(meeting, contact, None)
 
 
-@bp.post(f"{CHECK_IN}/new-walk-in")
+@bp.route(f"{CHECK_IN}/new-walk-in", methods=["GET", "POST"])
 def add_new_walk_in(meeting_id: int):
+    """Someone who is not in the directory, added on the spot: a page of its own, so that the
+    check-in page stays light for the searches at the door."""
     meeting = managed_meeting_or_abort(meeting_id)
     form = NewWalkInForm()
-    if not form.validate_on_submit():
-        return _walk_in_form_again(meeting, form)
-    try:
-        return _walk_in(meeting, form.contact_data(), form.organisation_data())
-    except FieldError as error:
-        db.session.rollback()
-        error.show_on(form)
-        return _walk_in_form_again(meeting, form)
+    if form.validate_on_submit():
+        try:
+            return _walk_in(meeting, form.contact_data(), form.organisation_data())
+        except FieldError as error:
+            db.session.rollback()
+            error.show_on(form)
+    status = 400 if form.errors else 200
+    return render_template("attendance/new_walk_in.html", meeting=meeting, form=form), status
 
 
 def _walk_in(meeting: Meeting, person, organisation):
@@ -271,18 +273,3 @@ def _walk_in(meeting: Meeting, person, organisation):
     db.session.commit()
     flash(_("%(name)s is present.", name=invitation.contact.full_name), "success")
     return redirect(url_for("attendance.check_in", meeting_id=meeting.id))
-
-
-def _walk_in_form_again(meeting: Meeting, form: NewWalkInForm):
-    return render_template(
-        "attendance/check_in.html",
-        meeting=meeting,
-        query="",
-        results=[],
-        candidates=[],
-        counts=services.attendance_counts(meeting),
-        markable=services.is_markable(meeting, now()),
-        code_form=CheckinCodeForm(formdata=None),
-        walk_in_form=form,
-        walk_in_open=True,
-    )

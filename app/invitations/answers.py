@@ -2,7 +2,7 @@
 list, the confirmation and promotion e-mails, and the data of the personal page."""
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -26,6 +26,8 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import joinedload
 
 from app.contacts.labels import greeting
+from app.contacts.normalise import FieldError, InvalidValue, normalise_email
+from app.contacts.services import ContactData, create_contact
 from app.extensions import db
 from app.formatting import format_moment
 from app.invitations.calendar import meeting_calendar
@@ -256,6 +258,11 @@ def record_answer(
     invitation.waiting_since = (invitation.waiting_since or now) if waiting else None
     db.session.flush()
     queue_confirmation(invitation, now)
+    if meeting.proxies_allowed and answer is not previous:
+        # Imported here: the attendance package imports this module.
+        from app.attendance.proxies import answer_changed
+
+        answer_changed(invitation, now)
     if previous is Answer.COMING and answer is not Answer.COMING:
         promote_waiting(meeting, now)
     db.session.flush()
@@ -285,6 +292,76 @@ def leave_waiting_list(invitation: Invitation, now: datetime) -> Answer:
     queue_confirmation(invitation, now, left_waiting_list=True)
     db.session.flush()
     return invitation.answer
+
+
+def send_substitute(invitation: Invitation, data: ContactData, now: datetime) -> Invitation:
+    """The invitee sends a colleague in their place ("je me fais remplacer"): the colleague,
+    found in the directory by e-mail or added to it (in the invitee's organisation), gets an
+    invitation and a link of their own, and the invitee no longer comes. A place the invitee
+    held passes to the colleague; otherwise the colleague's answer follows the capacity, as
+    anyone's would. Both are told by e-mail. Raises AnswerRefused, or FieldError for the
+    colleague's details."""
+    meeting = invitation.meeting
+    _lock_and_reload(meeting, invitation)
+    problem = answer_problem(invitation, now)
+    if problem:
+        raise AnswerRefused(problem)
+    try:
+        address = normalise_email(data.email)
+    except InvalidValue as error:
+        raise FieldError("email", error.message) from error
+    if address == invitation.contact.email:
+        raise FieldError("email", _("Give the address of the colleague, not yours."))
+    colleague = db.session.scalar(select(Contact).where(Contact.email == address))
+    if colleague is None:
+        organisation_id = invitation.contact.organisation_id
+        colleague = create_contact(replace(data, organisation_id=organisation_id), None, now)
+    elif db.session.scalar(
+        select(Invitation.id).where(
+            Invitation.meeting_id == meeting.id, Invitation.contact_id == colleague.id
+        )
+    ):
+        raise FieldError(
+            "email",
+            _(
+                "%(name)s is already invited: they answer with their own link.",
+                name=colleague.full_name,
+            ),
+        )
+    substitute = Invitation(
+        meeting=meeting, contact=colleague, invited_at=now, created_at=now, replaces=invitation
+    )
+    db.session.add(substitute)
+    db.session.flush()
+    held_a_place = invitation.answer is Answer.COMING
+    invitation.answer = Answer.NOT_COMING
+    invitation.answered_at = now
+    invitation.waiting_since = None
+    invitation.answer_recorded_by_id = None
+    substitute.answer = Answer.COMING if held_a_place else _answer_for_coming(substitute, meeting)
+    substitute.answered_at = now
+    substitute.waiting_since = now if substitute.answer is Answer.WAITING else None
+    db.session.flush()
+    coming = substitute.answer is Answer.COMING
+    # Imported here: the attendance package imports this module.
+    from app.attendance.checkin import checkin_badge
+
+    queue_personal_email(
+        "substitute",
+        substitute,
+        now,
+        calendar_method="REQUEST" if coming else "",
+        replaced=invitation.contact,
+        position=waiting_position(substitute),
+        checkin=checkin_badge(substitute) if coming else None,
+    )
+    queue_confirmation(invitation, now)
+    if meeting.proxies_allowed:
+        from app.attendance.proxies import answer_changed
+
+        answer_changed(invitation, now)
+    db.session.flush()
+    return substitute
 
 
 def promote_waiting(meeting: Meeting, now: datetime) -> list[Invitation]:
@@ -321,7 +398,7 @@ def promote_waiting(meeting: Meeting, now: datetime) -> list[Invitation]:
 # E-mails
 
 
-def _queue_personal_email(
+def queue_personal_email(
     kind: str, invitation: Invitation, now: datetime, calendar_method: str = "", **context
 ) -> None:
     """Render and queue `kind`'s e-mail for the invitee, with a link of its own (tokens are
@@ -370,7 +447,7 @@ def queue_confirmation(
     from app.attendance.checkin import checkin_badge
 
     answer = invitation.answer
-    _queue_personal_email(
+    queue_personal_email(
         "confirmation",
         invitation,
         now,
@@ -384,7 +461,7 @@ def queue_confirmation(
 
 def queue_promotion(invitation: Invitation, now: datetime) -> None:
     """The e-mail telling someone who waited that they now have a place, with the calendar."""
-    _queue_personal_email("promotion", invitation, now, calendar_method="REQUEST")
+    queue_personal_email("promotion", invitation, now, calendar_method="REQUEST")
 
 
 # The personal page

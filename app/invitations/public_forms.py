@@ -1,12 +1,14 @@
-"""The form of the invitee's personal page. (Leaving the waiting list is a one-button form,
-rendered by the button_form macro.)"""
+"""The forms of the invitee's personal page: the answer, and the colleague sent in their place.
+(Leaving the waiting list is a one-button form, rendered by the button_form macro.)"""
 
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, TextAreaField
+from wtforms import EmailField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
+
+from app.contacts.services import ContactData
 
 COMING, NOT_COMING = "yes", "no"
 MAX_COMMENT_LENGTH = 2000
@@ -62,4 +64,31 @@ class AnswerFields:
             form.comment.data,
             " ".join(map(str, form.answer.errors)),
             " ".join(map(str, form.comment.errors)),
+        )
+
+
+class SubstituteForm(FlaskForm):
+    """The colleague an invitee sends in their place."""
+
+    class Meta:
+        # The personal page checks the token of its link instead (public_routes.py).
+        csrf = False
+
+    first_name = StringField(_l("First name"), validators=[Length(max=100)], filters=[strip])
+    last_name = StringField(
+        _l("Last name"),
+        validators=[InputRequired(_l("Please give a last name.")), Length(max=100)],
+        filters=[strip],
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[InputRequired(_l("Please give an e-mail address.")), Length(max=254)],
+        filters=[strip],
+    )
+
+    def contact_data(self) -> ContactData:
+        return ContactData(
+            first_name=self.first_name.data or "",
+            last_name=self.last_name.data or "",
+            email=self.email.data or "",
         )

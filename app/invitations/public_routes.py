@@ -3,7 +3,7 @@
 GET never changes anything: mail scanners and link previews open links before people do.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from flask import (
@@ -20,8 +20,10 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
 from app.auth.access import public
+from app.contacts.normalise import FieldError
 from app.extensions import csrf, db
 from app.formatting import format_moment
 from app.i18n import remember_language
@@ -37,17 +39,23 @@ from app.invitations.public_forms import (
     NOT_COMING,
     AnswerFields,
     AnswerForm,
+    SubstituteForm,
 )
 from app.invitations.tokens import form_token, form_token_matches, invitation_for_token
 from app.mail.delivery import request_delivery
 from app.meetings.services import DEFAULT_TIME_ZONE, zone_label
-from app.models import Answer, Meeting
+from app.models import Answer, Attendance, Invitation, Meeting, MeetingStatus, Proxy
 from app.ratelimit import limited
 from app.text import slug
 from app.urls import absolute_url
 
 PERSONAL_ENDPOINTS = {
     "invitations.personal_page",
+    "invitations.give_personal_proxy",
+    "invitations.withdraw_personal_proxy",
+    "invitations.refuse_personal_proxy",
+    "invitations.personal_certificate",
+    "invitations.send_personal_substitute",
     "invitations.personal_language",
     "invitations.personal_calendar",
     "invitations.leave_waiting_list",
@@ -63,7 +71,7 @@ ANSWER_CHOICES = {Answer.COMING: COMING, Answer.WAITING: COMING, Answer.NOT_COMI
 # languages, about 5 KB each.
 MAX_SHELLS = 500
 # An invitee's own values on their page, as the page's shells hold them.
-MARKERS = {name: marker() for name in ("name", "answered_at", "comment", "field_comment")}
+MARKERS = {name: marker() for name in ("name", "answered_at", "comment", "field_comment", "extras")}
 
 
 # One budget per address for all the link pages.
@@ -126,8 +134,67 @@ def may_be_logged_in() -> bool:
     return "_user_id" in session or remember_cookie in request.cookies
 
 
+@dataclass(frozen=True)
+class ProxySection:
+    """The proxies of one invitee: the one they gave, who may hold it, those they hold."""
+
+    given: Proxy | None
+    candidates: list[Invitation]
+    held: list[Proxy]
+    open: bool
+
+
+def proxy_section(invitation_id: int, now: datetime) -> ProxySection | None:
+    from app.attendance import proxies
+
+    invitation = db.session.get(Invitation, invitation_id)
+    meeting = invitation.meeting
+    is_open = proxies.proxies_open(meeting, now, None)
+    given = proxies.active_proxy(invitation)
+    candidates = []
+    if is_open and given is None and proxies.can_give(invitation):
+        candidates = proxies.holder_candidates(invitation)
+    held = proxies.held_proxies(invitation)
+    if given is None and not candidates and not held:
+        return None
+    return ProxySection(given, candidates, held, is_open)
+
+
+def personal_extras(page: answers.PersonalPage, token: str) -> Markup:
+    """What the page shows this invitee alone beyond their answer: their check-in code while
+    they are coming, their certificate once present, their proxies."""
+    # Imported here, as in the functions below: the attendance package imports this one's.
+    from app.attendance.checkin import checkin_badge
+
+    invitation, meeting, now = page.invitation, page.meeting, datetime.now(UTC)
+    live = page.status in (MeetingStatus.PUBLISHED, MeetingStatus.HELD)
+    checkin = None
+    if invitation.answer is Answer.COMING and page.status is MeetingStatus.PUBLISHED:
+        checkin = checkin_badge(invitation)
+    certificate = live and invitation.attendance is Attendance.PRESENT
+    proxy = None
+    if meeting.proxies_allowed and live:
+        proxy = proxy_section(invitation.id, now)
+    if not (checkin or certificate or proxy):
+        return Markup("")
+    return Markup(
+        render_template(
+            "invitations/_personal_extras.html",
+            checkin=checkin,
+            certificate=certificate,
+            proxy=proxy,
+            token=token,
+            form_token=form_token(token),
+        )
+    )
+
+
 def render_page(
-    page: answers.PersonalPage, fields: AnswerFields, token: str, form: AnswerForm | None = None
+    page: answers.PersonalPage,
+    fields: AnswerFields,
+    token: str,
+    form: AnswerForm | None = None,
+    substitute_form: SubstituteForm | None = None,
 ) -> str:
     """The page, its answer form showing `fields`; `form` is a submitted form with errors.
 
@@ -142,11 +209,18 @@ def render_page(
         else "",
         "comment": invitation.comment or "",
         "field_comment": fields.comment or "",
+        # HTML (Markup): set into the page as it is.
+        "extras": personal_extras(page, token),
     }
     # In the page's URLs and forms: random, so no other text of the page can hold them.
     own = {"token": token, "form_token": form_token(token)}
-    if form is not None or "_flashes" in session or may_be_logged_in():
-        return _render(page, fields, token, form, values)
+    if (
+        form is not None
+        or substitute_form is not None
+        or "_flashes" in session
+        or may_be_logged_in()
+    ):
+        return _render(page, fields, token, form, values, substitute_form)
     state = (
         str(get_locale()),
         page.meeting_version,
@@ -178,6 +252,7 @@ def _render(
     token: str,
     form: AnswerForm | None,
     values: dict[str, str],
+    substitute_form: SubstituteForm | None = None,
 ) -> str:
     return render_template(
         "invitations/public_page.html",
@@ -187,8 +262,10 @@ def _render(
         invitee_name=values["name"],
         answered_moment=values["answered_at"],
         comment=values["comment"],
+        extras=values["extras"],
         fields=fields,
         form=form,
+        substitute_form=substitute_form or SubstituteForm(formdata=None),
         token=token,
         form_token=form_token(token),
         answer_label=ANSWER_LABEL,
@@ -261,6 +338,136 @@ def personal_language(token: str):
     return remember_language(to_page(token), request.form.get("language", ""))
 
 
+def personal_action(token: str, action, success: str):
+    """A POST of the personal page: the link's invitation and token checked, `action(invitation,
+    now)` done and committed, its e-mails sent; a refusal is shown on the page."""
+    from app.attendance import proxies
+
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        abort(404)
+    check_csrf_token(token)
+    try:
+        action(invitation, datetime.now(UTC))
+    except proxies.ProxyRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+        return to_page(token)
+    db.session.commit()
+    request_delivery()
+    flash(success, "success")
+    return to_page(token)
+
+
+@bp.post("/i/<token>/proxy")
+@public
+@csrf.exempt
+@personal_limit
+def give_personal_proxy(token: str):
+    from app.attendance import proxies
+
+    def give(invitation: Invitation, now: datetime) -> None:
+        holder_id = request.form.get("holder", "")
+        holder = db.session.get(Invitation, int(holder_id)) if holder_id.isdigit() else None
+        if holder is None or holder.meeting_id != invitation.meeting_id:
+            raise proxies.ProxyRefused(_("Choose the member who will hold your proxy."))
+        proxies.give_proxy(invitation, holder, now)
+
+    return personal_action(
+        token, give, _("Your proxy is given; its holder is told by e-mail and may refuse it.")
+    )
+
+
+@bp.post("/i/<token>/proxy/withdraw")
+@public
+@csrf.exempt
+@personal_limit
+def withdraw_personal_proxy(token: str):
+    from app.attendance import proxies
+
+    return personal_action(
+        token, proxies.withdraw_proxy, _("You have taken back your proxy; its holder is told.")
+    )
+
+
+@bp.post("/i/<token>/proxies/<int:proxy_id>/refuse")
+@public
+@csrf.exempt
+@personal_limit
+def refuse_personal_proxy(token: str, proxy_id: int):
+    from app.attendance import proxies
+
+    def refuse(invitation: Invitation, now: datetime) -> None:
+        proxies.refuse_proxy(invitation, proxy_id, now)
+
+    return personal_action(
+        token, refuse, _("You have refused the proxy; the member who gave it is told.")
+    )
+
+
+@bp.get("/i/<token>/certificate.pdf")
+@public
+@personal_limit
+def personal_certificate(token: str):
+    """The invitee's attendance certificate, once they are marked present."""
+    from app.attendance import documents
+
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        abort(404)
+    try:
+        content = documents.certificate_pdf(invitation.meeting, invitation, datetime.now(UTC))
+    except documents.DocumentUnavailable:
+        abort(404)
+    return attachment(content, "application/pdf", documents.certificate_filename(invitation))
+
+
+@bp.post("/i/<token>/substitute")
+@public
+@csrf.exempt
+@personal_limit
+def send_personal_substitute(token: str):
+    """The invitee sends a colleague in their place; the details stay in the form, with what
+    is wrong next to its field, until they are right."""
+    now = datetime.now(UTC)
+    invitation = answers.invitation_to_answer(token)
+    if invitation is None:
+        abort(404)
+    check_csrf_token(token)
+    form = SubstituteForm()
+    if form.validate():
+        try:
+            substitute = answers.send_substitute(invitation, form.contact_data(), now)
+        except answers.AnswerRefused as refusal:
+            db.session.rollback()
+            flash(str(refusal), "error")
+            return to_page(token)
+        except FieldError as error:
+            db.session.rollback()
+            error.show_on(form)
+        else:
+            name = substitute.contact.full_name
+            db.session.commit()
+            request_delivery()
+            flash(
+                _(
+                    "%(name)s will attend in your place: they receive their own link by e-mail.",
+                    name=name,
+                ),
+                "success",
+            )
+            return to_page(token)
+    page = page_or_404(token, now)
+    fields = AnswerFields(initial_choice(page), page.invitation.comment)
+    return render_page(page, fields, token, substitute_form=form), 400
+
+
+def attachment(content: bytes | str, mimetype: str, filename: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response
+
+
 def calendar_filename(meeting: Meeting) -> str:
     return f"{slug(meeting.title) or 'meeting'}.ics"
 
@@ -276,8 +483,4 @@ def personal_calendar(token: str):
     content = meeting_calendar(
         invitation.meeting, "PUBLISH", personal_url=personal_url, now=datetime.now(UTC)
     )
-    response = Response(content, mimetype="text/calendar")
-    response.headers.set(
-        "Content-Disposition", "attachment", filename=calendar_filename(invitation.meeting)
-    )
-    return response
+    return attachment(content, "text/calendar", calendar_filename(invitation.meeting))

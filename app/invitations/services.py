@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from app.contacts.importing import protect_cell
 from app.contacts.labels import civility_label, greeting
@@ -704,7 +704,8 @@ class AnswerFilters:
 
 def answers_query(meeting: Meeting, filters: AnswerFilters) -> Select:
     """Rows (Invitation with contact and organisation, email_status, email_error,
-    recorded_by_name) by organisation then name: one query, whatever the number of invitees."""
+    recorded_by_name, replaced_by_name, replaces_name) by organisation then name: one query,
+    whatever the number of invitees."""
     latest = latest_emails(meeting)
     statement = (
         select(
@@ -712,6 +713,7 @@ def answers_query(meeting: Meeting, filters: AnswerFilters) -> Select:
             latest.c.status.label("email_status"),
             latest.c.last_error.label("email_error"),
             User.name.label("recorded_by_name"),
+            *_substitution_names(),
         )
         .join(Invitation.contact)
         .outerjoin(Contact.organisation)
@@ -730,6 +732,22 @@ def answers_query(meeting: Meeting, filters: AnswerFilters) -> Select:
         statement = statement.where(Contact.organisation_id == filters.organisation_id)
     statement = _where_email_state(statement, filters.email, latest)
     return statement.order_by(Organisation.name_key.nulls_last(), Contact.sort_key, Invitation.id)
+
+
+def _substitution_names() -> tuple:
+    """SQL columns: the name of the colleague each invitee sent in their place ("replaced
+    by"), and of the invitee each substitute replaces ("in place of")."""
+    other, other_contact = aliased(Invitation), aliased(Contact)
+    name = other_contact.first_name + " " + other_contact.last_name
+    named = (
+        select(name).select_from(other).join(other_contact, other.contact_id == other_contact.id)
+    )
+    replaced_by = named.where(other.replaces_id == Invitation.id).order_by(other.id).limit(1)
+    replaces = named.where(other.id == Invitation.replaces_id)
+    return (
+        replaced_by.scalar_subquery().label("replaced_by_name"),
+        replaces.scalar_subquery().label("replaces_name"),
+    )
 
 
 def _where_email_state(statement: Select, state: str, latest) -> Select:
@@ -779,9 +797,7 @@ def answers_csv(meeting: Meeting, filters: AnswerFilters) -> str:
             _("E-mail status"),
         ]
     )
-    for invitation, status, error, _recorded_by in db.session.execute(
-        answers_query(meeting, filters)
-    ):
+    for invitation, status, error, *_names in db.session.execute(answers_query(meeting, filters)):
         contact = invitation.contact
         state = email_state(status) if invitation.invited_at else "not_sent"
         email_status = str(EMAIL_STATE_LABELS[state])
