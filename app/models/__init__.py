@@ -8,6 +8,17 @@ from app.models.directory import (
     Organisation,
     OrganisationKind,
 )
+from app.models.groups import (
+    Group,
+    GroupMembership,
+    GroupRole,
+    Series,
+    SeriesFrequency,
+    SeriesSkippedDate,
+    group_lead_organisation,
+    group_organiser,
+    meeting_group,
+)
 from app.models.invitations import Answer, Invitation, InvitationLink
 from app.models.mail import MessageStatus, OutboxMessage
 from app.models.meetings import Meeting, MeetingStatus, ProgrammeItem, meeting_organiser
@@ -24,6 +35,15 @@ from app.models.reminders import (
 from app.models.users import LoginFailure, User
 
 __all__ = [
+    "Group",
+    "GroupMembership",
+    "GroupRole",
+    "Series",
+    "SeriesFrequency",
+    "SeriesSkippedDate",
+    "group_lead_organisation",
+    "group_organiser",
+    "meeting_group",
     "Answer",
     "Attendance",
     "AttendanceChange",

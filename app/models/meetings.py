@@ -104,8 +104,16 @@ class Meeting(db.Model):
     # of the members invited (2/3: numerator 2, denominator 3); None when there is none.
     quorum_numerator: Mapped[int | None]
     quorum_denominator: Mapped[int | None]
+    # The series that created this meeting, if any (app/models/groups.py).
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("series.id", ondelete="SET NULL"), index=True
+    )
 
     organisers: Mapped[list["User"]] = relationship(secondary=meeting_organiser)  # noqa: F821
+    groups: Mapped[list["Group"]] = relationship(  # noqa: F821
+        secondary="meeting_group", back_populates="meetings", order_by="Group.name"
+    )
+    series: Mapped["Series | None"] = relationship(back_populates="meetings")  # noqa: F821
     invitations: Mapped[list["Invitation"]] = relationship(  # noqa: F821
         back_populates="meeting", cascade="all, delete-orphan", passive_deletes=True
     )
