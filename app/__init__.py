@@ -72,22 +72,26 @@ def register_blueprints(app: Flask) -> None:
     from app.attendance import bp as attendance_bp
     from app.auth import bp as auth_bp
     from app.contacts import bp as contacts_bp
+    from app.groups import bp as groups_bp
     from app.invitations import bp as invitations_bp
     from app.mail import bp as mail_bp
     from app.main import bp as main_bp
     from app.meetings import bp as meetings_bp
     from app.organisations import bp as organisations_bp
     from app.reminders import bp as reminders_bp
+    from app.series import bp as series_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(contacts_bp, url_prefix="/contacts")
     app.register_blueprint(organisations_bp, url_prefix="/organisations")
     app.register_blueprint(meetings_bp, url_prefix="/meetings")
+    app.register_blueprint(groups_bp, url_prefix="/groups")
     app.register_blueprint(invitations_bp)
     app.register_blueprint(reminders_bp, url_prefix="/meetings")
     app.register_blueprint(attendance_bp, url_prefix="/meetings")
     app.register_blueprint(mail_bp, url_prefix="/emails")
+    app.register_blueprint(series_bp, url_prefix="/series")
 
 
 def register_errorhandlers(app: Flask) -> None:

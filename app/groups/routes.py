@@ -1,0 +1,259 @@
+"""Working group pages: the list, the group page, the form, archiving, and the members."""
+
+from datetime import UTC, date, datetime
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from app.contacts.forms import ContactFilterForm
+from app.contacts.normalise import FieldError
+from app.contacts.services import contact_list_query
+from app.extensions import db
+from app.formatting import default_zone, format_day
+from app.groups import bp, services
+from app.groups.forms import (
+    AddMembersForm,
+    ConfirmForm,
+    GroupFilterForm,
+    GroupForm,
+    LeaveForm,
+    PasteMembersForm,
+    RoleForm,
+)
+from app.meetings.access import acting_user
+from app.meetings.services import STATUS_LABELS
+from app.models import Group, GroupMembership, GroupRole
+
+
+@bp.context_processor
+def group_labels() -> dict:
+    return {
+        "role_labels": services.ROLE_LABELS,
+        "status_labels": STATUS_LABELS,
+        "calendar_day": calendar_day,
+    }
+
+
+@bp.errorhandler(services.GroupStateError)
+def refuse_in_this_state(error: services.GroupStateError):
+    """An action the group's state forbids: say so, back to the group."""
+    db.session.rollback()
+    flash(str(error), "error")
+    return redirect(url_for("groups.show_group", group_id=request.view_args["group_id"]))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today where the network is (TIMEZONE), the default day of joining and leaving."""
+    return datetime.now(default_zone()).date()
+
+
+def calendar_day(day: date) -> str:
+    """A date without a time, in the house style: "mardi 5 juin 2018"."""
+    return format_day(datetime(day.year, day.month, day.day, 12, tzinfo=default_zone()))
+
+
+def managed_group_or_abort(group_id: int) -> Group:
+    """The group, if the current user may change it: 404 when missing, 403 when not theirs."""
+    group = db.get_or_404(Group, group_id)
+    if not services.can_manage(current_user, group):
+        abort(403)
+    return group
+
+
+def membership_or_404(group: Group, membership_id: int) -> GroupMembership:
+    """One membership of this group: another group's is as good as missing."""
+    membership = db.get_or_404(GroupMembership, membership_id)
+    if membership.group_id != group.id:
+        abort(404)
+    return membership
+
+
+def to_group(group: Group):
+    return redirect(url_for("groups.show_group", group_id=group.id))
+
+
+def flash_added(added: int, already: int) -> None:
+    message = ngettext(
+        "%(num)s person added to the group.", "%(num)s people added to the group.", added
+    )
+    if already:
+        message += " " + ngettext(
+            "%(num)s was already a member.", "%(num)s were already members.", already
+        )
+    flash(message, "success" if added else "info")
+
+
+# The group list and pages
+
+
+@bp.get("/")
+def list_groups():
+    form = GroupFilterForm(formdata=request.args)
+    filters = form.filters()
+    page = db.paginate(services.group_list_query(filters), per_page=current_app.config["PAGE_SIZE"])
+    counts = services.member_counts((group.id for group in page.items), today())
+    return render_template(
+        "groups/list.html", form=form, filters=filters, page=page, member_counts=counts
+    )
+
+
+@bp.get("/<int:group_id>")
+def show_group(group_id: int):
+    group = db.get_or_404(Group, group_id)
+    moment = now()
+    return render_template(
+        "groups/show.html",
+        group=group,
+        overview=services.group_overview(group, moment),
+        can_manage=services.can_manage(current_user, group),
+        now=moment,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_group():
+    form = GroupForm.for_new_group(current_user)
+    if form.validate_on_submit():
+        try:
+            group = services.create_group(acting_user(), form.to_data(), now())
+        except FieldError as error:
+            error.show_on(form)
+        else:
+            db.session.commit()
+            flash(_("Group %(name)s created.", name=group.name), "success")
+            return to_group(group)
+    return render_template("groups/form.html", form=form, group=None)
+
+
+@bp.route("/<int:group_id>/edit", methods=["GET", "POST"])
+def edit_group(group_id: int):
+    group = managed_group_or_abort(group_id)
+    form = GroupForm.for_group(group)
+    if form.validate_on_submit():
+        try:
+            services.update_group(group, form.to_data(), now())
+        except FieldError as error:
+            db.session.rollback()
+            error.show_on(form)
+        else:
+            db.session.commit()
+            flash(_("Group %(name)s saved.", name=group.name), "success")
+            return to_group(group)
+    return render_template("groups/form.html", form=form, group=group)
+
+
+@bp.route("/<int:group_id>/archive", methods=["GET", "POST"])
+def archive_group(group_id: int):
+    group = managed_group_or_abort(group_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.archive_group(group, now())
+        db.session.commit()
+        flash(_("Group %(name)s archived.", name=group.name), "success")
+        return to_group(group)
+    return render_template("groups/archive.html", form=form, group=group, archiving=True)
+
+
+@bp.route("/<int:group_id>/unarchive", methods=["GET", "POST"])
+def unarchive_group(group_id: int):
+    group = managed_group_or_abort(group_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.unarchive_group(group, now())
+        db.session.commit()
+        flash(_("Group %(name)s is active again.", name=group.name), "success")
+        return to_group(group)
+    return render_template("groups/archive.html", form=form, group=group, archiving=False)
+
+
+# Members
+
+
+@bp.route("/<int:group_id>/members/add", methods=["GET", "POST"])
+def add_members(group_id: int):
+    group = managed_group_or_abort(group_id)
+    services.check_open(group)
+    filter_form = ContactFilterForm(formdata=request.args)
+    filters = filter_form.filters()
+    form = AddMembersForm()
+    if not form.is_submitted():
+        form.joined_on.data = today()
+    if form.validate_on_submit():
+        added, already = services.add_members(
+            group, form.contacts.data, form.chosen_role(), form.joined_on.data
+        )
+        db.session.commit()
+        flash_added(added, already)
+        return to_group(group)
+    page = db.paginate(contact_list_query(filters), per_page=current_app.config["PAGE_SIZE"])
+    return render_template(
+        "groups/add_members.html",
+        group=group,
+        filter_form=filter_form,
+        filters=filters,
+        form=form,
+        page=page,
+        members=services.open_member_ids(group, (contact.id for contact in page.items)),
+    )
+
+
+@bp.route("/<int:group_id>/members/paste", methods=["GET", "POST"])
+def paste_members(group_id: int):
+    group = managed_group_or_abort(group_id)
+    services.check_open(group)
+    form = PasteMembersForm()
+    if not form.is_submitted():
+        form.joined_on.data = today()
+    result = None
+    if form.validate_on_submit():
+        result = services.add_members_by_email(
+            group, form.addresses.data, form.chosen_role(), form.joined_on.data
+        )
+        db.session.commit()
+        if result.added or result.already:
+            flash_added(result.added, result.already)
+        if not result.unknown and not result.invalid:
+            if result.added or result.already:
+                return to_group(group)
+            form.addresses.errors = [_("Paste at least one e-mail address.")]
+        # What could not be added stays in the box, to correct, or to add to the directory.
+        form.addresses.data = "\n".join([*result.unknown, *result.invalid])
+    return render_template("groups/paste_members.html", group=group, form=form, result=result)
+
+
+@bp.route("/<int:group_id>/members/<int:membership_id>/role", methods=["GET", "POST"])
+def change_role(group_id: int, membership_id: int):
+    group = managed_group_or_abort(group_id)
+    membership = membership_or_404(group, membership_id)
+    form = RoleForm(data={"role": membership.role.value})
+    if form.validate_on_submit():
+        services.change_role(membership, GroupRole(form.role.data))
+        db.session.commit()
+        flash(_("The role of %(name)s is changed.", name=membership.contact.full_name), "success")
+        return to_group(group)
+    return render_template("groups/role.html", group=group, membership=membership, form=form)
+
+
+@bp.route("/<int:group_id>/members/<int:membership_id>/leave", methods=["GET", "POST"])
+def leave_group(group_id: int, membership_id: int):
+    group = managed_group_or_abort(group_id)
+    membership = membership_or_404(group, membership_id)
+    form = LeaveForm()
+    if not form.is_submitted():
+        form.left_on.data = today()
+    if form.validate_on_submit():
+        try:
+            services.leave_group(membership, form.left_on.data)
+        except FieldError as error:
+            error.show_on(form)
+        else:
+            db.session.commit()
+            flash(_("%(name)s has left the group.", name=membership.contact.full_name), "success")
+            return to_group(group)
+    return render_template("groups/leave.html", group=group, membership=membership, form=form)

@@ -1,0 +1,393 @@
+"""Series operations shared by views, CLI and jobs: the dates of a rhythm, creating its
+meetings from a template meeting, and changing or cancelling an occurrence and the following
+ones."""
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from itertools import islice
+
+from dateutil import rrule
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.meetings.services import (
+    InvalidMeetingData,
+    MeetingData,
+    ProgrammeLine,
+    cancel_meeting,
+    create_meeting,
+    meeting_problems,
+    publish_meeting,
+    update_meeting,
+)
+from app.models import (
+    Meeting,
+    MeetingStatus,
+    Reminder,
+    Series,
+    SeriesFrequency,
+    SeriesSkippedDate,
+    User,
+)
+from app.reminders.schedule import schedule
+
+# A series is a rhythm of months or a few years, not a calendar for life: 200 meetings is four
+# years of weekly meetings.
+MAX_OCCURRENCES = 200
+WEEKS_OF_MONTH = (1, 2, 3, 4, -1)
+
+# Settings of the template that are not in MeetingData and that every occurrence shares.
+COPIED_SETTINGS = (
+    "invitation_subject",
+    "invitation_message",
+    "reminder_subject",
+    "reminder_message",
+    "followup_subject",
+    "followup_message",
+    "proxies_allowed",
+    "max_proxies_per_holder",
+    "quorum_numerator",
+    "quorum_denominator",
+)
+
+# What "apply to all following occurrences" carries over, in groups that change together: a new
+# venue name with the old address of another occurrence would be a place that does not exist.
+SHARED_FIELD_GROUPS = (
+    ("title",),
+    ("description",),
+    ("venue_name", "venue_address", "venue_postcode", "venue_town", "venue_access_notes"),
+    ("online_url",),
+    ("start_time", "end_time"),
+    ("programme",),
+    ("capacity",),
+    (
+        "contact_name",
+        "contact_function",
+        "contact_organisation",
+        "contact_email",
+        "contact_phone",
+    ),
+)
+
+
+class InvalidSeries(ValueError):
+    """The data breaks a series rule; `problems` maps form field names to messages."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        # Field names only: the messages are lazy and need a request to pick their language.
+        super().__init__(f"invalid series: {', '.join(problems)}")
+        self.problems = problems
+
+
+@dataclass
+class SeriesData:
+    """A form's cleaned values describing the rhythm, on their way to the services."""
+
+    frequency: SeriesFrequency
+    start_date: date
+    step: int = 1
+    week_of_month: int | None = None
+    end_date: date | None = None
+    occurrences: int | None = None
+    skipped_dates: list[date] = field(default_factory=list)
+
+
+def _rhythm_problems(
+    frequency: SeriesFrequency,
+    step: int,
+    start_date: date,
+    week_of_month: int | None,
+    end_date: date | None,
+    occurrences: int | None,
+) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if step < 1:
+        problems["step"] = _l("The interval must be a positive number.")
+    if frequency is SeriesFrequency.MONTHLY_BY_WEEKDAY and week_of_month not in WEEKS_OF_MONTH:
+        problems["week_of_month"] = _l("Choose which week of the month.")
+    if (end_date is None) == (occurrences is None):
+        problems["end_date"] = _l("Give either an end date or a number of meetings.")
+    elif end_date is not None and end_date < start_date:
+        problems["end_date"] = _l("The end date cannot be before the start date.")
+    elif occurrences is not None and not 1 <= occurrences <= MAX_OCCURRENCES:
+        problems["occurrences"] = _l(
+            "A series has from 1 to %(max)s meetings.", max=MAX_OCCURRENCES
+        )
+    return problems
+
+
+def _rule(
+    frequency: SeriesFrequency,
+    step: int,
+    start_date: date,
+    week_of_month: int | None,
+    weekday_number: int,
+    end_date: date | None,
+) -> rrule.rrule:
+    start = datetime.combine(start_date, time())
+    until = datetime.combine(end_date, time()) if end_date else None
+    if frequency is SeriesFrequency.WEEKLY:
+        return rrule.rrule(rrule.WEEKLY, interval=step, dtstart=start, until=until)
+    monthly = {"freq": rrule.MONTHLY, "interval": step, "dtstart": start, "until": until}
+    if frequency is SeriesFrequency.MONTHLY_BY_WEEKDAY:
+        return rrule.rrule(**monthly, byweekday=rrule.weekday(weekday_number, week_of_month))
+    return rrule.rrule(**monthly, bymonthday=start_date.day)
+
+
+def occurrence_dates(
+    frequency: SeriesFrequency,
+    step: int,
+    start_date: date,
+    *,
+    week_of_month: int | None = None,
+    weekday: int | None = None,
+    end_date: date | None = None,
+    occurrences: int | None = None,
+    skipped: tuple[date, ...] | list[date] | set[date] = (),
+) -> list[date]:
+    """The dates of a rhythm, from `start_date` on, in order.
+
+    - WEEKLY: every `step` weeks on the start date's weekday.
+    - MONTHLY_BY_WEEKDAY: every `step` months (counted from the start date's month) on the
+      `week_of_month`-th `weekday` (0 is Monday; by default the start date's weekday), -1
+      being the last one: "le 2e mardi tous les deux mois". A start date that is not itself
+      such a day is not a meeting: the first one is the next that is.
+    - MONTHLY_BY_DAY: every `step` months on the start date's day of the month. Months
+      without that day (a 31st in April, a 30th in February) have no meeting: they are
+      left out, not moved to another day.
+
+    The series ends on `end_date` (included) or after `occurrences` meetings, one of the two.
+    Skipped dates (school holidays) are left out and do not count: "10 meetings" means ten
+    meetings held. More than MAX_OCCURRENCES dates raise InvalidSeries."""
+    problems = _rhythm_problems(frequency, step, start_date, week_of_month, end_date, occurrences)
+    if problems:
+        raise InvalidSeries(problems)
+    weekday_number = start_date.weekday() if weekday is None else weekday
+    rule = _rule(frequency, step, start_date, week_of_month, weekday_number, end_date)
+    skipped = set(skipped)
+    held = (moment.date() for moment in rule if moment.date() not in skipped)
+    # One more than allowed, to tell a series at the limit from one beyond it.
+    dates = list(islice(held, occurrences or MAX_OCCURRENCES + 1))
+    if len(dates) > MAX_OCCURRENCES:
+        raise InvalidSeries(
+            {
+                "end_date": _l(
+                    "This series would have more than %(max)s meetings: choose an earlier"
+                    " end date.",
+                    max=MAX_OCCURRENCES,
+                )
+            }
+        )
+    return dates
+
+
+def series_dates(data: SeriesData) -> list[date]:
+    """The dates of the meetings `data` describes, to preview them before creating them."""
+    return occurrence_dates(
+        data.frequency,
+        data.step,
+        data.start_date,
+        week_of_month=data.week_of_month,
+        end_date=data.end_date,
+        occurrences=data.occurrences,
+        skipped=data.skipped_dates,
+    )
+
+
+def meeting_data_of(meeting: Meeting) -> MeetingData:
+    """A meeting's values in its local time, as its form would give them back unchanged."""
+    starts_at, ends_at = meeting.local_starts_at, meeting.local_ends_at
+    deadline = meeting.answer_deadline.astimezone(meeting.zone) if meeting.answer_deadline else None
+    return MeetingData(
+        title=meeting.title,
+        description=meeting.description or "",
+        start_date=starts_at.date(),
+        start_time=starts_at.time(),
+        end_time=ends_at.time(),
+        end_date=ends_at.date() if ends_at.date() != starts_at.date() else None,
+        timezone=meeting.timezone,
+        programme=[ProgrammeLine(item.starts_at, item.text) for item in meeting.programme_items],
+        venue_name=meeting.venue_name or "",
+        venue_address=meeting.venue_address or "",
+        venue_postcode=meeting.venue_postcode or "",
+        venue_town=meeting.venue_town or "",
+        venue_access_notes=meeting.venue_access_notes or "",
+        online_url=meeting.online_url or "",
+        capacity=meeting.capacity,
+        deadline_date=deadline.date() if deadline else None,
+        deadline_time=deadline.time() if deadline else None,
+        organisers=list(meeting.organisers),
+        contact_name=meeting.contact_name or "",
+        contact_function=meeting.contact_function or "",
+        contact_organisation=meeting.contact_organisation or "",
+        contact_email=meeting.contact_email or "",
+        contact_phone=meeting.contact_phone or "",
+    )
+
+
+def _on_day(data: MeetingData, day: date) -> MeetingData:
+    """The same meeting on another day: end and answer deadline move by as many calendar days,
+    at the same local times."""
+    shift = day - data.start_date
+    return replace(
+        data,
+        start_date=day,
+        end_date=data.end_date + shift if data.end_date else None,
+        deadline_date=data.deadline_date + shift if data.deadline_date else None,
+    )
+
+
+def _copy_reminders(template: Meeting, meeting: Meeting) -> None:
+    """The template's schedule (not its sending history) in place of the default one."""
+    meeting.reminders = [
+        Reminder(
+            anchor=reminder.anchor,
+            amount=reminder.amount,
+            unit=reminder.unit,
+            audience=reminder.audience,
+        )
+        for reminder in template.reminders
+    ]
+    for reminder in meeting.reminders:
+        schedule(reminder, meeting)
+
+
+def _occurrence(template: Meeting, data: MeetingData, user: User, now: datetime) -> Meeting:
+    try:
+        meeting = create_meeting(user, data, now)
+    except InvalidMeetingData as error:
+        raise InvalidSeries(
+            {
+                "start_date": _l(
+                    "The meeting of %(day)s cannot be created: its times do not exist that"
+                    " day. Skip that date.",
+                    day=data.start_date.strftime("%d/%m/%Y"),
+                )
+            }
+        ) from error
+    for name in COPIED_SETTINGS:
+        # An unsaved template has no column defaults yet: the copy keeps its own.
+        if getattr(template, name) is not None:
+            setattr(meeting, name, getattr(template, name))
+    meeting.groups = list(template.groups)
+    _copy_reminders(template, meeting)
+    if template.status is MeetingStatus.PUBLISHED:
+        publish_meeting(meeting, now)
+    return meeting
+
+
+def create_series(template: Meeting, data: SeriesData, user: User, now: datetime) -> Series:
+    """The series and its meetings, each a copy of `template` on one of the series' dates.
+
+    The copies keep the template's local times of day, venue, online link, capacity, contact
+    person, organisers (with `user`), groups, programme, reminder schedule and texts; the
+    answer deadline keeps its distance from the start. They are published if the template
+    is, drafts otherwise. A saved template whose date is one of the series' dates becomes
+    that occurrence rather than getting a copy. A cancelled template, a template already in
+    a series and a series starting before today are refused."""
+    if template.series_id is not None or template.series is not None:
+        raise InvalidSeries({"template": _l("This meeting already belongs to a series.")})
+    if template.status is MeetingStatus.CANCELLED:
+        raise InvalidSeries({"template": _l("A cancelled meeting cannot start a series.")})
+    if data.start_date < now.astimezone(template.zone).date():
+        raise InvalidSeries({"start_date": _l("A series cannot start in the past.")})
+    dates = series_dates(data)
+    if not dates:
+        raise InvalidSeries({"end_date": _l("These settings give no date at all.")})
+    template_data = meeting_data_of(template)
+    problems = meeting_problems(template_data)
+    if problems:
+        raise InvalidMeetingData(problems)
+    series = Series(
+        title=template.title,
+        frequency=data.frequency,
+        step=data.step,
+        week_of_month=data.week_of_month
+        if data.frequency is SeriesFrequency.MONTHLY_BY_WEEKDAY
+        else None,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        occurrences=data.occurrences,
+        starts_at_time=template_data.start_time,
+        ends_at_time=template_data.end_time,
+        timezone=template.timezone,
+        created_at=now,
+        created_by_id=user.id,
+        skipped_dates=[SeriesSkippedDate(day=day) for day in sorted(set(data.skipped_dates))],
+    )
+    db.session.add(series)
+    template_is_occurrence = template.id is not None and template_data.start_date in dates
+    for day in dates:
+        if template_is_occurrence and day == template_data.start_date:
+            template.series = series
+        else:
+            _occurrence(template, _on_day(template_data, day), user, now).series = series
+    db.session.flush()
+    return series
+
+
+def following_occurrences(meeting: Meeting, now: datetime) -> list[Meeting]:
+    """The later meetings of `meeting`'s series that can still change: not started, not
+    cancelled. Empty for a meeting outside any series."""
+    if meeting.series_id is None:
+        return []
+    query = (
+        select(Meeting)
+        .where(
+            Meeting.series_id == meeting.series_id,
+            Meeting.id != meeting.id,
+            Meeting.starts_at > meeting.starts_at,
+            Meeting.starts_at > now,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .options(
+            selectinload(Meeting.organisers),
+            selectinload(Meeting.programme_items),
+            selectinload(Meeting.reminders),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def shared_changes(before: MeetingData, after: MeetingData) -> dict[str, object]:
+    """The shared fields an edit changed, by whole group, as {field name: new value}."""
+    changes: dict[str, object] = {}
+    for names in SHARED_FIELD_GROUPS:
+        if any(getattr(before, name) != getattr(after, name) for name in names):
+            changes.update({name: getattr(after, name) for name in names})
+    return changes
+
+
+def update_following(
+    meeting: Meeting, data: MeetingData, editor: User, now: datetime
+) -> list[Meeting]:
+    """Edit `meeting` with `data`, and carry what changed of the shared fields (title,
+    description, venue, online link, times of day, programme, capacity, contact person) to
+    the following occurrences (see following_occurrences). Each keeps its own date, deadline
+    and anything else it was given alone. Returns the meetings changed, `meeting` first."""
+    following = following_occurrences(meeting, now)
+    changes = shared_changes(meeting_data_of(meeting), data)
+    update_meeting(meeting, data, editor, now)
+    for occurrence in following:
+        update_meeting(occurrence, replace(meeting_data_of(occurrence), **changes), editor, now)
+    series = meeting.series
+    if series is not None and following:
+        # The series describes the rhythm still to come.
+        if "title" in changes:
+            series.title = data.title
+        if "start_time" in changes:
+            series.starts_at_time, series.ends_at_time = data.start_time, data.end_time
+    db.session.flush()
+    return [meeting, *following]
+
+
+def cancel_following(meeting: Meeting, reason: str, now: datetime) -> list[Meeting]:
+    """Cancel `meeting` and the following occurrences still to come; returns them, so the
+    caller can tell their invitees."""
+    following = following_occurrences(meeting, now)
+    cancelled = [cancel_meeting(meeting, reason, now)]
+    cancelled.extend(cancel_meeting(occurrence, reason, now) for occurrence in following)
+    return cancelled
