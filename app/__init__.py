@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from app.attendance import bp as attendance_bp
     from app.auth import bp as auth_bp
     from app.contacts import bp as contacts_bp
+    from app.feeds import bp as feeds_bp
     from app.groups import bp as groups_bp
     from app.invitations import bp as invitations_bp
     from app.mail import bp as mail_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organisations_bp, url_prefix="/organisations")
     app.register_blueprint(meetings_bp, url_prefix="/meetings")
     app.register_blueprint(groups_bp, url_prefix="/groups")
+    app.register_blueprint(feeds_bp, url_prefix="/groups")
     app.register_blueprint(invitations_bp)
     app.register_blueprint(reminders_bp, url_prefix="/meetings")
     app.register_blueprint(attendance_bp, url_prefix="/meetings")

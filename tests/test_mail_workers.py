@@ -4,6 +4,7 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime
 
+from flask import Flask
 from sqlalchemy import func, select
 
 from app import create_app
@@ -19,9 +20,10 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MESSAGES = 200
 
 
-def run_worker(settings: dict, barrier: threading.Barrier, reports: list, errors: list) -> None:
-    """A worker as on another machine: its own application, engine and connections."""
-    app = create_app(TestingConfig, **settings)
+def run_worker(app: Flask, barrier: threading.Barrier, reports: list, errors: list) -> None:
+    """A worker as on another machine: its own application, engine and connections. The
+    application is made before the threads start: Python 3.11 can fail ("AST constructor
+    recursion depth mismatch") when two threads compile the URL rules at the same time."""
     try:
         with app.app_context():
             barrier.wait(timeout=10)
@@ -52,7 +54,10 @@ def test_two_workers_at_once_send_each_message_exactly_once(tmp_path):
             reports: list[DeliveryReport] = []
             errors: list[Exception] = []
             workers = [
-                threading.Thread(target=run_worker, args=(settings, barrier, reports, errors))
+                threading.Thread(
+                    target=run_worker,
+                    args=(create_app(TestingConfig, **settings), barrier, reports, errors),
+                )
                 for _ in range(2)
             ]
             for worker in workers:

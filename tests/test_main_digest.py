@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 from sqlalchemy import select, update
 
 from app import create_app
@@ -374,9 +375,10 @@ def test_queries_do_not_grow_with_the_number_of_answers(app, count_queries):
     assert digest_run_queries(2) == digest_run_queries(20)
 
 
-def run_worker(settings: dict, barrier: threading.Barrier, results: list, errors: list) -> None:
-    """A worker as on another machine: its own application, engine and connections."""
-    worker_app = create_app(TestingConfig, **settings)
+def run_worker(worker_app: Flask, barrier: threading.Barrier, results: list, errors: list) -> None:
+    """A worker as on another machine: its own application, engine and connections. The
+    application is made before the threads start: Python 3.11 can fail ("AST constructor
+    recursion depth mismatch") when two threads compile the URL rules at the same time."""
     try:
         with worker_app.app_context():
             barrier.wait(timeout=10)
@@ -405,7 +407,10 @@ def test_two_workers_at_once_make_one_digest_per_organiser(tmp_path):
         results: list[int] = []
         errors: list[Exception] = []
         workers = [
-            threading.Thread(target=run_worker, args=(settings, barrier, results, errors))
+            threading.Thread(
+                target=run_worker,
+                args=(create_app(TestingConfig, **settings), barrier, results, errors),
+            )
             for _ in range(2)
         ]
         for worker in workers:

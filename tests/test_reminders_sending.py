@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -629,9 +630,10 @@ def test_the_periodic_job_queues_what_is_due_now(app):
 # Two workers at the same moment
 
 
-def run_worker(settings: dict, barrier: threading.Barrier, after_each, results, errors) -> None:
-    """A worker as on another machine: its own application, engine and connections."""
-    app = create_app(TestingConfig, **settings)
+def run_worker(app: Flask, barrier: threading.Barrier, after_each, results, errors) -> None:
+    """A worker as on another machine: its own application, engine and connections. The
+    application is made before the threads start: Python 3.11 can fail ("AST constructor
+    recursion depth mismatch") when two threads compile the URL rules at the same time."""
     try:
         with app.app_context():
             barrier.wait(timeout=10)
@@ -661,7 +663,8 @@ def test_two_workers_at_the_same_moment_send_each_reminder_once(tmp_path, after_
         errors: list[Exception] = []
         workers = [
             threading.Thread(
-                target=run_worker, args=(settings, barrier, after_each, results, errors)
+                target=run_worker,
+                args=(create_app(TestingConfig, **settings), barrier, after_each, results, errors),
             )
             for _ in range(2)
         ]

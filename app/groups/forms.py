@@ -4,6 +4,7 @@ the directory or by pasted addresses, a member's role and departure, and confirm
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     SearchField,
     SelectChoice,
@@ -111,12 +112,16 @@ class GroupFilterForm(FlaskForm):
 
 
 class MembershipFieldsMixin:
-    """The role and the date of joining, shared by the two ways of adding members."""
+    """The role, the date of joining and whether to invite the newcomers to the meetings to
+    come, shared by the two ways of adding members."""
 
     role = SelectField(
         _l("Role"), choices=role_choices(), coerce=_role_value, default=GroupRole.MEMBER.value
     )
     joined_on = DateField(_l("Member since"), validators=[InputRequired()])
+    invite_upcoming = BooleanField(
+        _l("Also invite them to the group's upcoming published meetings"), default=True
+    )
 
     def chosen_role(self) -> GroupRole:
         return GroupRole(self.role.data)

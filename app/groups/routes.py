@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from app.attendance.services import ATTENDANCE_LABELS
 from app.contacts.forms import ContactFilterForm
 from app.contacts.normalise import FieldError
 from app.contacts.services import contact_list_query
@@ -22,6 +23,7 @@ from app.groups.forms import (
     PasteMembersForm,
     RoleForm,
 )
+from app.mail.delivery import request_delivery
 from app.meetings.access import acting_user
 from app.meetings.services import STATUS_LABELS
 from app.models import Group, GroupMembership, GroupRole
@@ -31,6 +33,7 @@ from app.models import Group, GroupMembership, GroupRole
 def group_labels() -> dict:
     return {
         "role_labels": services.ROLE_LABELS,
+        "attendance_labels": ATTENDANCE_LABELS,
         "status_labels": STATUS_LABELS,
         "calendar_day": calendar_day,
     }
@@ -87,6 +90,29 @@ def flash_added(added: int, already: int) -> None:
             "%(num)s was already a member.", "%(num)s were already members.", already
         )
     flash(message, "success" if added else "info")
+
+
+def invite_newcomers(group: Group, form, contact_ids: list[int]) -> int:
+    """When the organiser asked for it, invite the people who just joined to the group's
+    upcoming published meetings; returns how many invitation e-mails were queued."""
+    if not form.invite_upcoming.data:
+        return 0
+    return services.invite_to_upcoming_meetings(
+        group, contact_ids, form.joined_on.data, acting_user(), now()
+    )
+
+
+def flash_queued(queued: int) -> None:
+    if queued:
+        request_delivery()
+        flash(
+            ngettext(
+                "%(num)s invitation to the group's upcoming meetings is on its way.",
+                "%(num)s invitations to the group's upcoming meetings are on their way.",
+                queued,
+            ),
+            "success",
+        )
 
 
 # The group list and pages
@@ -185,11 +211,13 @@ def add_members(group_id: int):
     if not form.is_submitted():
         form.joined_on.data = today()
     if form.validate_on_submit():
-        added, already = services.add_members(
+        added_ids, already = services.join_group(
             group, form.contacts.data, form.chosen_role(), form.joined_on.data
         )
+        queued = invite_newcomers(group, form, added_ids)
         db.session.commit()
-        flash_added(added, already)
+        flash_added(len(added_ids), already)
+        flash_queued(queued)
         return to_group(group)
     page = db.paginate(contact_list_query(filters), per_page=current_app.config["PAGE_SIZE"])
     return render_template(
@@ -215,9 +243,11 @@ def paste_members(group_id: int):
         result = services.add_members_by_email(
             group, form.addresses.data, form.chosen_role(), form.joined_on.data
         )
+        queued = invite_newcomers(group, form, result.added_ids)
         db.session.commit()
         if result.added or result.already:
             flash_added(result.added, result.already)
+            flash_queued(queued)
         if not result.unknown and not result.invalid:
             if result.added or result.already:
                 return to_group(group)

@@ -1,21 +1,34 @@
 """Working group operations shared by views, CLI and jobs: the list, creation and changes,
-archiving, and membership over time (joining, changing role, leaving, rejoining)."""
+archiving, membership over time (joining, changing role, leaving, rejoining), inviting the
+members to the groups' meetings, and the members' attendance over the group's meetings."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
-from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
+from app.attendance.statistics import attendance_across_meetings
 from app.contacts.normalise import FieldError
 from app.extensions import db
-from app.invitations.services import parse_addresses
-from app.models import Contact, Group, GroupMembership, GroupRole, Meeting, Organisation, User
+from app.invitations.services import invite_contacts, parse_addresses, send_invitations
+from app.models import (
+    Attendance,
+    Contact,
+    Group,
+    GroupMembership,
+    GroupRole,
+    Invitation,
+    Meeting,
+    MeetingStatus,
+    Organisation,
+    User,
+    meeting_group,
+)
 from app.text import fold, matches_folded
 
 STATES = ("active", "archived", "all")
@@ -146,6 +159,7 @@ class GroupOverview:
     former: list[GroupMembership]
     upcoming_meetings: list[Meeting]
     past_meetings: list[Meeting]
+    attendance: "AttendanceMatrix"
 
 
 def group_overview(group: Group, now: datetime) -> GroupOverview:
@@ -179,6 +193,7 @@ def group_overview(group: Group, now: datetime) -> GroupOverview:
         former=former,
         upcoming_meetings=[meeting for meeting in meetings if meeting.ends_at > now],
         past_meetings=[meeting for meeting in reversed(meetings) if meeting.ends_at <= now],
+        attendance=attendance_matrix(memberships, meetings, now),
     )
 
 
@@ -301,10 +316,18 @@ def add_members(
     A contact who left before gets a new membership: their former one stays as history. The
     partial unique index settles a race with a colleague adding the same people: the losing
     savepoint is retried, and then finds them already in the group."""
+    added_ids, already = join_group(group, contact_ids, role, joined_on)
+    return len(added_ids), already
+
+
+def join_group(
+    group: Group, contact_ids: Iterable[int], role: GroupRole, joined_on: date
+) -> tuple[list[int], int]:
+    """add_members(), returning the ids of the contacts who joined instead of their number."""
     check_open(group)
     wanted = {int(contact_id) for contact_id in contact_ids}
     if not wanted:
-        return 0, 0
+        return [], 0
     try:
         with db.session.begin_nested():
             return _add_memberships(group, wanted, role, joined_on)
@@ -315,7 +338,7 @@ def add_members(
 
 def _add_memberships(
     group: Group, wanted: set[int], role: GroupRole, joined_on: date
-) -> tuple[int, int]:
+) -> tuple[list[int], int]:
     already = open_member_ids(group, wanted)
     # Ids of contacts deleted meanwhile are dropped.
     new_ids = db.session.scalars(
@@ -326,10 +349,11 @@ def _add_memberships(
         for contact_id in new_ids
     )
     db.session.flush()
-    return len(new_ids), len(already)
+    return list(new_ids), len(already)
 
 
-class PastedMembers(NamedTuple):
+@dataclass(frozen=True)
+class PastedMembers:
     """What a paste of e-mail addresses did: who was added, and what could not be."""
 
     added: int
@@ -338,6 +362,8 @@ class PastedMembers(NamedTuple):
     unknown: list[str]
     # Entries that are not e-mail addresses.
     invalid: list[str]
+    # The contacts who joined, to invite them to the group's upcoming meetings.
+    added_ids: list[int] = field(default_factory=list, compare=False)
 
 
 def add_members_by_email(
@@ -347,8 +373,10 @@ def add_members_by_email(
     column or "Name <address>" works too). Unknown addresses are reported, not created."""
     check_open(group)
     known, unknown, invalid = parse_addresses(text)
-    added, already = add_members(group, [contact.id for contact in known], role, joined_on)
-    return PastedMembers(added, already, [entry.email for entry in unknown], invalid)
+    added_ids, already = join_group(group, [contact.id for contact in known], role, joined_on)
+    return PastedMembers(
+        len(added_ids), already, [entry.email for entry in unknown], invalid, added_ids
+    )
 
 
 def change_role(membership: GroupMembership, role: GroupRole) -> None:
@@ -368,3 +396,175 @@ def leave_group(membership: GroupMembership, left_on: date) -> None:
         raise FieldError("left_on", _l("The departure cannot be before the day they joined."))
     membership.left_on = left_on
     db.session.flush()
+
+
+# Inviting the members to the groups' meetings
+
+
+def current_member_ids(groups: Iterable[Group], on: date) -> set[int]:
+    """The contacts who are members of any of these groups on the day `on`."""
+    ids = [group.id for group in groups]
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(GroupMembership.contact_id).where(
+                GroupMembership.group_id.in_(ids), is_current_on(on)
+            )
+        )
+    )
+
+
+def invite_group_members(
+    meeting: Meeting, user: User | None, on: date, now: datetime
+) -> tuple[int, int]:
+    """Put the members of the meeting's groups on the day `on` (today, for the organiser's
+    click) on its list, once each, through the invitation rules; returns (added, already on
+    the list). Former members are not members any more: they are left out."""
+    return invite_contacts(meeting, current_member_ids(meeting.groups, on), user, now)
+
+
+def upcoming_published_meetings(group: Group, now: datetime) -> list[Meeting]:
+    """The group's published meetings that have not started yet, the soonest first."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .join(meeting_group, meeting_group.c.meeting_id == Meeting.id)
+            .where(
+                meeting_group.c.group_id == group.id,
+                Meeting.status == MeetingStatus.PUBLISHED,
+                Meeting.starts_at > now,
+            )
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+    )
+
+
+def invite_to_upcoming_meetings(
+    group: Group, contact_ids: Iterable[int], joined_on: date, user: User | None, now: datetime
+) -> int:
+    """Invite people who just joined to the group's upcoming published meetings held from
+    the day they joined, and queue their invitation e-mails as the send page does; returns
+    how many e-mails were queued. People already on a meeting's list are left as they are:
+    their invitation is the organiser's to send."""
+    wanted = {int(contact_id) for contact_id in contact_ids}
+    if not wanted:
+        return 0
+    queued = 0
+    for meeting in upcoming_published_meetings(group, now):
+        if meeting.local_starts_at.date() < joined_on:
+            continue
+        queued += _invite_and_send(meeting, wanted, user, now)
+    return queued
+
+
+def _invite_and_send(meeting: Meeting, wanted: set[int], user: User | None, now: datetime) -> int:
+    already = set(
+        db.session.scalars(
+            select(Invitation.contact_id).where(
+                Invitation.meeting_id == meeting.id, Invitation.contact_id.in_(wanted)
+            )
+        )
+    )
+    invite_contacts(meeting, wanted - already, user, now)
+    new_invitations = list(
+        db.session.scalars(
+            select(Invitation).where(
+                Invitation.meeting_id == meeting.id,
+                Invitation.contact_id.in_(wanted - already),
+                Invitation.invited_at.is_(None),
+            )
+        )
+    )
+    if not new_invitations:
+        return 0
+    return send_invitations(meeting, user, now, only=new_invitations)
+
+
+# The members' attendance over the group's meetings
+
+
+@dataclass
+class MatrixRow:
+    contact: Contact
+    # One cell per held meeting, in the matrix's order: the attendance, or None where the
+    # contact was not a member then, was not invited, or the record says nothing.
+    cells: list[Attendance | None]
+    current: bool
+
+    @property
+    def invited(self) -> int:
+        """Meetings they were invited to while a member (and the record says something of)."""
+        return sum(1 for cell in self.cells if cell is not None)
+
+    @property
+    def present(self) -> int:
+        return sum(1 for cell in self.cells if cell is Attendance.PRESENT)
+
+    @property
+    def rate(self) -> float | None:
+        return self.present / self.invited if self.invited else None
+
+
+@dataclass
+class AttendanceMatrix:
+    meetings: list[Meeting]
+    rows: list[MatrixRow]
+
+
+def _member_on(memberships: list[GroupMembership], day: date) -> bool:
+    return any(
+        membership.joined_on <= day and (membership.left_on is None or membership.left_on >= day)
+        for membership in memberships
+    )
+
+
+def attendance_matrix(
+    memberships: list[GroupMembership], meetings: list[Meeting], now: datetime
+) -> AttendanceMatrix:
+    """Members × the group's held meetings (the oldest first), each cell following the one
+    attendance rule (app/attendance/status.py), in one query whatever their numbers.
+
+    `memberships` are all of the group's (as group_overview loads them, ordered by
+    organisation and name). Rows: current members, and former members who were members on
+    the day of at least one held meeting. A cell is blank when the contact was not a member
+    on the meeting's local day or was not invited."""
+    held = [meeting for meeting in meetings if meeting.status_at(now) is MeetingStatus.HELD]
+    held.sort(key=lambda meeting: (meeting.starts_at, meeting.id))
+    by_contact: dict[int, list[GroupMembership]] = {}
+    for membership in memberships:
+        by_contact.setdefault(membership.contact_id, []).append(membership)
+    statuses = _attendances(memberships[0].group_id, held) if memberships and held else {}
+    days = [meeting.local_starts_at.date() for meeting in held]
+    rows = []
+    for contact_memberships in by_contact.values():
+        member_then = [_member_on(contact_memberships, day) for day in days]
+        current = any(membership.left_on is None for membership in contact_memberships)
+        if not current and not any(member_then):
+            continue
+        contact = contact_memberships[0].contact
+        cells = [
+            statuses.get((contact.id, meeting.id)) if member else None
+            for meeting, member in zip(held, member_then, strict=True)
+        ]
+        rows.append(MatrixRow(contact=contact, cells=cells, current=current))
+    return AttendanceMatrix(meetings=held, rows=rows)
+
+
+def _attendances(group_id: int, meetings: list[Meeting]) -> dict[tuple[int, int], Attendance]:
+    """{(contact id, meeting id): attendance} of the group's members at these meetings."""
+    members = select(GroupMembership.contact_id).where(GroupMembership.group_id == group_id)
+    status = attendance_across_meetings()
+    rows = db.session.execute(
+        select(Invitation.contact_id, Invitation.meeting_id, status)
+        .join(Meeting, Meeting.id == Invitation.meeting_id)
+        .where(
+            Invitation.meeting_id.in_([meeting.id for meeting in meetings]),
+            Invitation.contact_id.in_(members),
+        )
+    )
+    return {
+        (contact_id, meeting_id): attendance
+        for contact_id, meeting_id, attendance in rows
+        if attendance is not None
+    }

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from app.auth.access import public
 from app.contacts.normalise import FieldError
 from app.extensions import csrf, db
-from app.formatting import format_moment
+from app.formatting import default_zone, format_moment
 from app.i18n import remember_language
 from app.invitations import answers, bp
 from app.invitations.calendar import meeting_calendar
@@ -44,7 +44,7 @@ from app.invitations.public_forms import (
 from app.invitations.tokens import form_token, form_token_matches, invitation_for_token
 from app.mail.delivery import request_delivery
 from app.meetings.services import DEFAULT_TIME_ZONE, zone_label
-from app.models import Answer, Attendance, Invitation, Meeting, MeetingStatus, Proxy
+from app.models import Answer, Attendance, Contact, Invitation, Meeting, MeetingStatus, Proxy
 from app.ratelimit import limited
 from app.text import slug
 from app.urls import absolute_url
@@ -59,6 +59,11 @@ PERSONAL_ENDPOINTS = {
     "invitations.personal_language",
     "invitations.personal_calendar",
     "invitations.leave_waiting_list",
+    "invitations.personal_feed",
+    "invitations.own_page",
+    "invitations.answer_own_invitation",
+    "invitations.update_own_details",
+    "invitations.leave_own_group",
 }
 # no-referrer: the page's URL holds the token, and it links to maps and video-call sites.
 PERSONAL_HEADERS = {
@@ -81,7 +86,10 @@ personal_limit = limited("invitee-links", "INVITEE_RATE_LIMIT")
 @bp.after_request
 def personal_page_headers(response: Response) -> Response:
     if request.endpoint in PERSONAL_ENDPOINTS:
-        response.headers.update(PERSONAL_HEADERS)
+        for name, value in PERSONAL_HEADERS.items():
+            # The personal feed says itself how it may be cached (private, revalidated).
+            if name != "Cache-Control" or name not in response.headers:
+                response.headers[name] = value
     return response
 
 
@@ -484,3 +492,153 @@ def personal_calendar(token: str):
         invitation.meeting, "PUBLISH", personal_url=personal_url, now=datetime.now(UTC)
     )
     return attachment(content, "text/calendar", calendar_filename(invitation.meeting))
+
+
+@bp.get("/i/<token>/feed.ics")
+@public
+@personal_limit
+def personal_feed(token: str):
+    """The calendar of every meeting the link's contact is invited to, their answer in each
+    event's status; a revoked link's feed is gone (404)."""
+    # Imported here, as in the functions below: the feeds and groups packages import this one.
+    from app.feeds import services as feed_services
+    from app.feeds.http import calendar_response
+
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        abort(404)
+    contact = invitation.contact
+    own_url = absolute_url("invitations.own_page", token=token)
+    feed = feed_services.personal_feed(contact.id, contact.full_name, datetime.now(UTC), own_url)
+    return calendar_response(feed, "invitations.ics")
+
+
+# The invitee's own page: all their invitations, their groups, their details.
+
+
+def link_contact_or_404(token: str) -> Contact:
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        abort(404)
+    return invitation.contact
+
+
+def to_own_page(token: str):
+    return redirect(url_for("invitations.own_page", token=token))
+
+
+def render_own_page(token: str, contact: Contact, details_form=None):
+    from app.feeds import invitee
+    from app.feeds.forms import OwnDetailsForm
+
+    now = datetime.now(UTC)
+    return render_template(
+        "invitations/own_page.html",
+        token=token,
+        form_token=form_token(token),
+        contact=contact,
+        invitations=invitee.upcoming_invitations(contact, now),
+        memberships=invitee.current_memberships(contact, today()),
+        details_form=details_form or OwnDetailsForm(obj=contact, formdata=None),
+        answer_problem=lambda invitation: answers.answer_problem(invitation, now),
+        coming=COMING,
+        not_coming=NOT_COMING,
+    )
+
+
+def today():
+    """Today where the network is: the last day in the group of someone leaving now."""
+    return datetime.now(default_zone()).date()
+
+
+@bp.get("/i/<token>/invitations")
+@public
+@personal_limit
+def own_page(token: str):
+    return render_own_page(token, link_contact_or_404(token))
+
+
+@bp.post("/i/<token>/invitations/<int:invitation_id>/answer")
+@public
+@csrf.exempt
+@personal_limit
+def answer_own_invitation(token: str, invitation_id: int):
+    """An answer given from the own page, with the refusals and the e-mail of the meeting's
+    page; the comment already given stays."""
+    from app.feeds import invitee
+
+    contact = link_contact_or_404(token)
+    invitation = invitee.own_invitation(contact, invitation_id)
+    if invitation is None:
+        abort(404)
+    check_csrf_token(token)
+    choice = request.form.get("answer")
+    if choice not in (COMING, NOT_COMING):
+        flash(_("Choose whether you will attend."), "error")
+        return to_own_page(token)
+    now = datetime.now(UTC)
+    try:
+        answer = answers.record_answer(invitation, choice == COMING, invitation.comment, now)
+    except answers.AnswerRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+        return to_own_page(token)
+    position = answers.waiting_position(invitation)
+    title = invitation.meeting.title
+    db.session.commit()
+    request_delivery()
+    flash(f"{title}: {answer_message(answer, position)}", "success")
+    return to_own_page(token)
+
+
+@bp.post("/i/<token>/details")
+@public
+@csrf.exempt
+@personal_limit
+def update_own_details(token: str):
+    from app.feeds import invitee
+    from app.feeds.forms import OwnDetailsForm
+
+    contact = link_contact_or_404(token)
+    check_csrf_token(token)
+    form = OwnDetailsForm()
+    if not form.validate():
+        return render_own_page(token, contact, form), 400
+    invitee.update_own_details(contact, form.phone.data, form.function.data)
+    db.session.commit()
+    flash(_("Your details are saved."), "success")
+    return to_own_page(token)
+
+
+@bp.route("/i/<token>/groups/<int:group_id>/leave", methods=["GET", "POST"])
+@public
+@csrf.exempt
+@personal_limit
+def leave_own_group(token: str, group_id: int):
+    """Leaving a group, after a confirmation page; the group's organisers are told."""
+    from app.feeds import invitee
+    from app.groups.services import GroupStateError
+
+    contact = link_contact_or_404(token)
+    membership = invitee.open_membership(contact, group_id)
+    if membership is None:
+        abort(404)
+    if request.method == "GET":
+        return render_template(
+            "invitations/leave_group.html",
+            token=token,
+            form_token=form_token(token),
+            group=membership.group,
+        )
+    check_csrf_token(token)
+    try:
+        invitee.leave_as_member(membership, today(), datetime.now(UTC))
+    except (GroupStateError, FieldError) as refusal:
+        db.session.rollback()
+        flash(str(refusal.args[0]), "error")
+        return to_own_page(token)
+    name = membership.group.name
+    db.session.commit()
+    request_delivery()
+    flash(_("You have left the group %(name)s; its organisers are told.", name=name), "success")
+    return to_own_page(token)

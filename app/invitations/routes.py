@@ -1,7 +1,7 @@
 """The organisers' invitation pages of a meeting: inviting people, the invitation e-mail,
 sending and following it, the answers, and telling invitees about a change."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import (
     Response,
@@ -18,6 +18,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.extensions import db
+from app.formatting import default_zone
+from app.groups import services as group_services
 from app.invitations import bp, services
 from app.invitations.answers import AnswerRefused, record_answer
 from app.invitations.forms import (
@@ -118,7 +120,30 @@ def invite(meeting_id: int):
         form=form,
         page=page,
         counts=services.answer_counts(meeting),
+        group_form=ConfirmForm(),
     )
+
+
+@bp.post(f"{PREFIX}/invite-groups")
+def invite_groups(meeting_id: int):
+    """Put the current members of the meeting's groups on its list; sending stays a step of
+    its own, as for everyone else invited."""
+    meeting = managed_meeting_or_abort(meeting_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        added, already = group_services.invite_group_members(meeting, acting_user(), today(), now())
+    except MeetingStateError as error:
+        return refuse(error, meeting, "invitations.invite")
+    db.session.commit()
+    flash_added(added, already)
+    return redirect(url_for("invitations.invite", meeting_id=meeting.id))
+
+
+def today() -> date:
+    """Today where the network is: who is a member of a group "now"."""
+    return datetime.now(default_zone()).date()
 
 
 def flash_added(added: int, already: int) -> None:

@@ -66,6 +66,7 @@ class MeetingForm(FlaskForm):
     )
 
     organisers = MultiCheckboxField(_l("Organisers"), coerce=int)
+    groups = MultiCheckboxField(_l("Working groups"), coerce=int)
 
     contact_name = StringField(_l("Name"), validators=[Length(max=200)], filters=[strip])
     contact_function = StringField(_l("Function"), validators=[Length(max=200)], filters=[strip])
@@ -82,6 +83,9 @@ class MeetingForm(FlaskForm):
         self.accounts = {user.id: user for user in services.selectable_organisers(meeting)}
         self.organisers.choices = [
             SelectChoice(user.id, user.name) for user in self.accounts.values()
+        ]
+        self.groups.choices = [
+            SelectChoice(group.id, group.name) for group in services.selectable_groups(meeting)
         ]
         zones = dict(services.TIME_ZONE_LABELS)
         # A zone set outside this form (command line, import) stays selectable when editing.
@@ -126,6 +130,7 @@ class MeetingForm(FlaskForm):
             deadline_date=deadline.date() if deadline else None,
             deadline_time=deadline.time() if deadline else None,
             organisers=[user.id for user in meeting.organisers],
+            groups=[group.id for group in meeting.groups],
         )
         return cls(data=values, meeting=meeting)
 
@@ -188,6 +193,7 @@ class MeetingForm(FlaskForm):
                 for user_id in self.organisers.data or []
                 if user_id in self.accounts
             ],
+            group_ids=list(self.groups.data or []),
             contact_name=self.contact_name.data or "",
             contact_function=self.contact_function.data or "",
             contact_organisation=self.contact_organisation.data or "",

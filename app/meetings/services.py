@@ -11,7 +11,7 @@ from sqlalchemy import Select, case, exists, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Meeting, MeetingStatus, ProgrammeItem, User, meeting_organiser
+from app.models import Group, Meeting, MeetingStatus, ProgrammeItem, User, meeting_organiser
 from app.text import matches_folded
 
 DEFAULT_TIME_ZONE = "Europe/Paris"
@@ -106,6 +106,8 @@ class MeetingData:
     deadline_date: date | None = None
     deadline_time: time | None = None
     organisers: list[User] = field(default_factory=list)
+    # The working groups the meeting belongs to (several for a joint meeting).
+    group_ids: list[int] = field(default_factory=list)
     contact_name: str = ""
     contact_function: str = ""
     contact_organisation: str = ""
@@ -259,6 +261,32 @@ def selectable_organisers(meeting: Meeting | None = None) -> list[User]:
     return sorted(accounts.values(), key=lambda user: (user.name.casefold(), user.id))
 
 
+def selectable_groups(meeting: Meeting | None = None) -> list[Group]:
+    """Active groups, plus the meeting's own groups even if archived since, by name."""
+    groups = {group.id: group for group in db.session.scalars(active_groups_query())}
+    if meeting is not None:
+        groups.update({group.id: group for group in meeting.groups})
+    return sorted(groups.values(), key=lambda group: (group.search_key, group.id))
+
+
+def active_groups_query() -> Select:
+    return select(Group).where(Group.archived_at.is_(None)).order_by(Group.search_key, Group.id)
+
+
+def _set_groups(meeting: Meeting, group_ids: list[int]) -> None:
+    """An archived group takes no new meeting, but a meeting keeps the group it had."""
+    wanted = set(group_ids)
+    groups = (
+        list(db.session.scalars(select(Group).where(Group.id.in_(wanted)).order_by(Group.id)))
+        if wanted
+        else []
+    )
+    kept = {group.id for group in meeting.groups}
+    if any(group.archived_at is not None and group.id not in kept for group in groups):
+        raise InvalidMeetingData({"groups": _l("An archived group takes no new meeting.")})
+    meeting.groups = groups
+
+
 def _unique(users: list[User]) -> list[User]:
     seen: dict[int, User] = {}
     for user in users:
@@ -317,6 +345,7 @@ def create_meeting(author: User, data: MeetingData, now: datetime) -> Meeting:
     _apply(meeting, data)
     meeting.updated_at = now
     meeting.organisers = _unique([author, *data.organisers])
+    _set_groups(meeting, data.group_ids)
     # Imported here, as the other domains that build on this module.
     from app.reminders.schedule import add_default_reminders
 
@@ -405,6 +434,7 @@ def update_meeting(meeting: Meeting, data: MeetingData, editor: User, now: datet
 
     reschedule_reminders(meeting)
     meeting.organisers = _unique([*kept, *data.organisers])
+    _set_groups(meeting, data.group_ids)
     meeting.updated_at = now
     db.session.flush()
     if _capacity_raised(capacity_before, meeting.capacity):
