@@ -318,3 +318,21 @@ def test_unknown_group_feed_is_404(client):
     ContactFactory()
     UserFactory()
     assert client.get(f"/groups/feed/{'x' * 43}.ics").status_code == 404
+
+
+def test_members_reach_their_groups_feed_through_their_own_link(client, organiser):
+    group = group_with_meetings(organiser)
+    invitation, token = invite(a_meeting(NOW), NOW)
+    url = f"/i/{token}/groups/{group.id}/feed.ics"
+    assert client.get(url).status_code == 404  # not a member
+
+    membership = add_member(group, invitation.contact, date(2024, 1, 1))
+    assert f'href="{url}"' in client.get(f"/i/{token}/invitations").text
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert events_by_title(parse(response))
+
+    membership.left_on = date(2025, 1, 1)
+    db.session.commit()
+    assert client.get(url).status_code == 404

@@ -569,3 +569,73 @@ def test_only_the_meetings_organisers_may_make_a_series_of_it(as_organiser, week
     meeting, form = weekly_form
     assert as_organiser.get(f"/series/new/{meeting.id}").status_code == 403
     assert as_organiser.post(f"/series/new/{meeting.id}", data=form).status_code == 403
+
+
+def series_of_three(client, login, weekly_form) -> list[Meeting]:
+    meeting, form = weekly_form
+    login(meeting.organisers[0])
+    client.set_cookie("lang", "en")
+    client.post(f"/series/new/{meeting.id}", data={**form, "create": ""})
+    return meetings_of(db.session.scalars(select(Series)).one())
+
+
+def edit_form(meeting: Meeting, **changes) -> dict:
+    """The edit form of `meeting` as its page fills it, with `changes`."""
+    starts, ends = meeting.local_starts_at, meeting.local_ends_at
+    values = {
+        "title": meeting.title,
+        "start_date": starts.date().isoformat(),
+        "start_time": f"{starts:%H:%M}",
+        "end_time": f"{ends:%H:%M}",
+        "timezone": meeting.timezone,
+        "venue_name": meeting.venue_name,
+        "venue_address": meeting.venue_address,
+        "venue_postcode": meeting.venue_postcode,
+        "venue_town": meeting.venue_town,
+        "organisers": [str(user.id) for user in meeting.organisers],
+        "contact_name": meeting.contact_name,
+        "contact_email": meeting.contact_email,
+    }
+    values.update(changes)
+    return values
+
+
+def test_the_edit_page_applies_the_changes_to_the_following_meetings(client, login, weekly_form):
+    first, second, third = series_of_three(client, login, weekly_form)
+    page = client.get(f"/meetings/{second.id}/edit").get_data(as_text=True)
+    assert 'name="apply_to_following"' in page
+    assert 'name="apply_to_following"' not in client.get(f"/meetings/{third.id}/edit").get_data(
+        as_text=True
+    )
+
+    response = client.post(
+        f"/meetings/{second.id}/edit",
+        data=edit_form(second, title="Nouveau titre", apply_to_following="y"),
+        follow_redirects=True,
+    )
+
+    assert "1 following meeting of the series is updated too." in response.get_data(as_text=True)
+    db.session.expire_all()
+    titles = [m.title for m in (first, second, third)]
+    assert titles[1:] == ["Nouveau titre", "Nouveau titre"] and titles[0] != "Nouveau titre"
+
+
+def test_without_the_box_only_this_meeting_changes(client, login, weekly_form):
+    first, second, third = series_of_three(client, login, weekly_form)
+    client.post(f"/meetings/{second.id}/edit", data=edit_form(second, title="Seule"))
+    db.session.expire_all()
+    assert (second.title, third.title) == ("Seule", first.title)
+
+
+def test_the_cancel_page_cancels_the_following_meetings_too(client, login, weekly_form):
+    first, second, third = series_of_three(client, login, weekly_form)
+    response = client.post(
+        f"/meetings/{first.id}/cancel",
+        data={"reason": "Salle indisponible", "cancel_following": "y"},
+        follow_redirects=True,
+    )
+    assert "2 following meetings of the series are cancelled too." in response.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert {m.status for m in (first, second, third)} == {MeetingStatus.CANCELLED}

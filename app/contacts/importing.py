@@ -609,13 +609,18 @@ def start_import(
     preview = preview_import(text)
     if not preview.can_apply:
         return preview, None
+    return preview, store_upload(text, filename, user, now)
+
+
+def store_upload(text: str, filename: str, user: User, now: datetime) -> ContactImport:
+    """Keep a decoded upload until its confirmation, forgetting the expired ones."""
     purge_expired_imports(now)
     pending = ContactImport(
         created_by_id=user.id, filename=filename[:255], content=text, created_at=now
     )
     db.session.add(pending)
     db.session.flush()
-    return preview, pending
+    return pending
 
 
 def pending_import(import_id: int, user: User, now: datetime) -> ContactImport | None:

@@ -1,11 +1,14 @@
 """Forms of the working group pages: the group form, the list's filters, adding members from
-the directory or by pasted addresses, a member's role and departure, and confirmations."""
+the directory, by pasted addresses or by a CSV file, a member's role and departure, and
+confirmations."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     SearchField,
     SelectChoice,
     SelectField,
@@ -145,6 +148,27 @@ class PasteMembersForm(MembershipFieldsMixin, FlaskForm):
         render_kw={"rows": 10},
     )
     submit = SubmitField(_l("Add these people"))
+
+
+class AddAllMembersForm(MembershipFieldsMixin, FlaskForm):
+    """Adding every result of a directory search; `expected` is the number of results the
+    organiser saw, so a directory that changed meanwhile asks again instead of surprising."""
+
+    expected = HiddenField()
+    submit = SubmitField(_l("Add them all"))
+
+    def expected_count(self) -> int | None:
+        value = self.expected.data or ""
+        return int(value) if value.isdigit() else None
+
+
+class ImportMembersForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Please choose a file."))])
+    submit = SubmitField(_l("Preview the import"))
+
+
+class ConfirmMembersImportForm(MembershipFieldsMixin, FlaskForm):
+    submit = SubmitField(_l("Import and add to the group"))
 
 
 class RoleForm(FlaskForm):

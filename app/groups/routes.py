@@ -8,6 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.attendance.services import ATTENDANCE_LABELS
+from app.contacts import importing
 from app.contacts.forms import ContactFilterForm
 from app.contacts.normalise import FieldError
 from app.contacts.services import contact_list_query
@@ -15,10 +16,13 @@ from app.extensions import db
 from app.formatting import default_zone, format_day
 from app.groups import bp, services
 from app.groups.forms import (
+    AddAllMembersForm,
     AddMembersForm,
     ConfirmForm,
+    ConfirmMembersImportForm,
     GroupFilterForm,
     GroupForm,
+    ImportMembersForm,
     LeaveForm,
     PasteMembersForm,
     RoleForm,
@@ -228,6 +232,46 @@ def add_members(group_id: int):
         form=form,
         page=page,
         members=services.open_member_ids(group, (contact.id for contact in page.items)),
+        search_arguments=search_arguments(),
+    )
+
+
+def search_arguments() -> dict[str, str]:
+    """The directory search of the query string, without its page number."""
+    return {key: value for key, value in request.args.items() if key != "page"}
+
+
+@bp.route("/<int:group_id>/members/add-all", methods=["GET", "POST"])
+def add_all_members(group_id: int):
+    group = managed_group_or_abort(group_id)
+    services.check_open(group)
+    filters = ContactFilterForm(formdata=request.args).filters()
+    contact_ids = services.matching_contact_ids(filters)
+    form = AddAllMembersForm()
+    if not form.is_submitted():
+        form.joined_on.data = today()
+    if form.validate_on_submit():
+        if form.expected_count() == len(contact_ids):
+            added_ids, already = services.join_group(
+                group, contact_ids, form.chosen_role(), form.joined_on.data
+            )
+            queued = invite_newcomers(group, form, added_ids)
+            db.session.commit()
+            flash_added(len(added_ids), already)
+            flash_queued(queued)
+            return to_group(group)
+        flash(
+            _("The directory has changed since: check the number of people, then confirm."),
+            "error",
+        )
+    form.expected.data = str(len(contact_ids))
+    return render_template(
+        "groups/add_all_members.html",
+        group=group,
+        form=form,
+        total=len(contact_ids),
+        already=len(services.open_member_ids(group, contact_ids)),
+        search_arguments=search_arguments(),
     )
 
 
@@ -255,6 +299,91 @@ def paste_members(group_id: int):
         # What could not be added stays in the box, to correct, or to add to the directory.
         form.addresses.data = "\n".join([*result.unknown, *result.invalid])
     return render_template("groups/paste_members.html", group=group, form=form, result=result)
+
+
+@bp.route("/<int:group_id>/members/import", methods=["GET", "POST"])
+def import_members(group_id: int):
+    group = managed_group_or_abort(group_id)
+    services.check_open(group)
+    form = ImportMembersForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        filename = upload.filename or ""
+        try:
+            result = services.start_members_import(
+                group, upload.read(), filename, acting_user(), now()
+            )
+        except importing.ImportFileError as error:
+            form.file.errors.append(error.message)
+        else:
+            db.session.commit()
+            if result.pending:
+                flash(_("Nothing is imported yet: check the preview, then confirm."), "info")
+            confirm_form = ConfirmMembersImportForm(formdata=None)
+            confirm_form.joined_on.data = today()
+            return render_members_import(group, result, filename, confirm_form)
+    return render_template("groups/import_members.html", group=group, form=form)
+
+
+def render_members_import(group: Group, result, filename: str, form):
+    return render_template(
+        "groups/import_members_preview.html",
+        group=group,
+        result=result,
+        preview=result.preview,
+        filename=filename,
+        form=form,
+    )
+
+
+@bp.post("/<int:group_id>/members/import/<int:import_id>")
+def confirm_members_import(group_id: int, import_id: int):
+    group = managed_group_or_abort(group_id)
+    services.check_open(group)
+    moment = now()
+    pending = importing.pending_import(import_id, acting_user(), moment)
+    if pending is None:
+        flash(
+            _("This import is no longer waiting: it was already done, or it has expired."),
+            "error",
+        )
+        return redirect(url_for("groups.import_members", group_id=group.id))
+    filename = pending.filename
+    form = ConfirmMembersImportForm()
+    if not form.validate_on_submit():
+        result = services.preview_members_import(group, pending.content)
+        result.pending = pending
+        return render_members_import(group, result, filename, form)
+    result = services.confirm_members_import(
+        group, pending, acting_user(), form.chosen_role(), form.joined_on.data, moment
+    )
+    if not result.preview.applied:
+        db.session.commit()
+        flash(_("Nothing was imported: the directory has changed since the preview."), "error")
+        return render_members_import(group, result, filename, form)
+    queued = invite_newcomers(group, form, result.added_ids)
+    db.session.commit()
+    flash_imported(result.preview)
+    flash_added(len(result.added_ids), result.already)
+    flash_queued(queued)
+    return to_group(group)
+
+
+def flash_imported(preview: importing.ImportPreview) -> None:
+    if not preview.created and not preview.updated:
+        return
+    flash(
+        _(
+            "Import done: %(created)s, %(updated)s.",
+            created=ngettext(
+                "%(num)s contact created", "%(num)s contacts created", len(preview.created)
+            ),
+            updated=ngettext(
+                "%(num)s contact updated", "%(num)s contacts updated", len(preview.updated)
+            ),
+        ),
+        "success",
+    )
 
 
 @bp.route("/<int:group_id>/members/<int:membership_id>/role", methods=["GET", "POST"])

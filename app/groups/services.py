@@ -13,12 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.attendance.statistics import attendance_across_meetings
+from app.contacts import importing
 from app.contacts.normalise import FieldError
+from app.contacts.services import ContactFilters, contact_list_query
 from app.extensions import db
 from app.invitations.services import invite_contacts, parse_addresses, send_invitations
 from app.models import (
     Attendance,
     Contact,
+    ContactImport,
     Group,
     GroupMembership,
     GroupRole,
@@ -377,6 +380,85 @@ def add_members_by_email(
     return PastedMembers(
         len(added_ids), already, [entry.email for entry in unknown], invalid, added_ids
     )
+
+
+def matching_contact_ids(filters: ContactFilters) -> list[int]:
+    """Every contact the directory search finds, on all its pages: "add all the results"."""
+    statement = contact_list_query(filters).with_only_columns(
+        Contact.id, maintain_column_froms=True
+    )
+    return list(db.session.scalars(statement))
+
+
+@dataclass
+class MembersImport:
+    """An uploaded contact file seen from a group: the contacts import's preview, who among its
+    contacts already belongs to the group, and the stored upload the confirmation will use."""
+
+    preview: importing.ImportPreview
+    already_member_ids: set[int]
+    pending: ContactImport | None = None
+    # After the confirmation: who joined, and how many were members already.
+    added_ids: list[int] = field(default_factory=list)
+    already: int = 0
+
+    @property
+    def can_apply(self) -> bool:
+        # Unlike the contacts import, a file of contacts already in the directory as they are
+        # is worth confirming: its people join the group.
+        return not self.preview.rejected
+
+    @property
+    def contact_count(self) -> int:
+        return len(self.preview.lines) - len(self.preview.rejected)
+
+    @property
+    def joining(self) -> int:
+        return self.contact_count - len(self.already_member_ids)
+
+
+def preview_members_import(group: Group, text: str) -> MembersImport:
+    """What importing this file into the group would do; writes nothing."""
+    preview = importing.preview_import(text)
+    known = [line.contact.id for line in preview.lines if line.contact is not None]
+    return MembersImport(preview, open_member_ids(group, known))
+
+
+def start_members_import(
+    group: Group, data: bytes, filename: str, user: User, now: datetime
+) -> MembersImport:
+    """Preview an uploaded file for the group, and keep it for the confirmation when no line
+    is rejected. Raises importing.ImportFileError for a file that cannot be read at all."""
+    check_open(group)
+    text = importing.decode_upload(data)
+    result = preview_members_import(group, text)
+    if result.can_apply:
+        result.pending = importing.store_upload(text, filename, user, now)
+    return result
+
+
+def confirm_members_import(
+    group: Group,
+    pending: ContactImport,
+    user: User,
+    role: GroupRole,
+    joined_on: date,
+    now: datetime,
+) -> MembersImport:
+    """Import the stored upload as the contacts import does (checked again against the
+    directory as it is now), then make every contact of the file a member; current members
+    stay as they are. Nothing is written when a line is now rejected (`preview.applied` stays
+    False); the upload is forgotten either way."""
+    check_open(group)
+    result = preview_members_import(group, pending.content)
+    db.session.delete(pending)
+    if result.can_apply:
+        importing.apply_import(result.preview, user, now)
+        contacts = importing.existing_contacts(line.email for line in result.preview.lines)
+        contact_ids = [contact.id for contact in contacts.values()]
+        result.added_ids, result.already = join_group(group, contact_ids, role, joined_on)
+    db.session.flush()
+    return result
 
 
 def change_role(membership: GroupMembership, role: GroupRole) -> None:

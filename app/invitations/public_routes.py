@@ -60,6 +60,7 @@ PERSONAL_ENDPOINTS = {
     "invitations.personal_calendar",
     "invitations.leave_waiting_list",
     "invitations.personal_feed",
+    "invitations.member_group_feed",
     "invitations.own_page",
     "invitations.answer_own_invitation",
     "invitations.update_own_details",
@@ -511,6 +512,23 @@ def personal_feed(token: str):
     own_url = absolute_url("invitations.own_page", token=token)
     feed = feed_services.personal_feed(contact.id, contact.full_name, datetime.now(UTC), own_url)
     return calendar_response(feed, "invitations.ics")
+
+
+@bp.get("/i/<token>/groups/<int:group_id>/feed.ics")
+@public
+@personal_limit
+def member_group_feed(token: str, group_id: int):
+    """A group's calendar, for one of its current members through their personal link: the
+    group's own feed address is secret and only its hash is kept, so it cannot be shown."""
+    from app.feeds import invitee
+    from app.feeds import services as feed_services
+    from app.feeds.http import calendar_response
+
+    membership = invitee.open_membership(link_contact_or_404(token), group_id)
+    if membership is None:
+        abort(404)
+    feed = feed_services.group_feed(membership.group, datetime.now(UTC))
+    return calendar_response(feed, f"{slug(membership.group.name) or 'group'}.ics")
 
 
 # The invitee's own page: all their invitations, their groups, their details.

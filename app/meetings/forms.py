@@ -77,6 +77,10 @@ class MeetingForm(FlaskForm):
         _l("E-mail"), validators=[Optional(), Email(), Length(max=254)], filters=[strip]
     )
     contact_phone = TelField(_l("Phone"), validators=[Length(max=30)], filters=[strip])
+    # Shown only for a meeting of a series with meetings still to come.
+    apply_to_following = BooleanField(
+        _l("Apply the changes to the following meetings of the series")
+    )
 
     def __init__(self, *args, meeting: Meeting | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -207,6 +211,8 @@ class CancelMeetingForm(FlaskForm):
         _l("Reason for the cancellation"), validators=[DataRequired()], filters=[strip]
     )
     notify = BooleanField(_l("Send the cancellation by e-mail to the people invited"))
+    # Shown only for a meeting of a series with meetings still to come.
+    cancel_following = BooleanField(_l("Also cancel the following meetings of the series"))
 
 
 class MeetingFilterForm(FlaskForm):

@@ -82,24 +82,41 @@ def show_meeting(meeting_id: int):
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
 def edit_meeting(meeting_id: int):
+    # Imported here: the series package imports the meetings' services.
+    from app.series import services as series
+
     meeting = managed_meeting_or_abort(meeting_id)
     services.check_editable(meeting)
     form = MeetingForm.for_meeting(meeting)
+    following = series.following_occurrences(meeting, datetime.now(UTC))
     if form.validate_on_submit():
         now = datetime.now(UTC)
         before = services.time_and_place(meeting)
-        services.update_meeting(meeting, form.to_data(), acting_user(), now)
+        changed = [meeting]
+        if form.apply_to_following.data and following:
+            changed = series.update_following(meeting, form.to_data(), acting_user(), now)
+        else:
+            services.update_meeting(meeting, form.to_data(), acting_user(), now)
         db.session.commit()
         # A larger capacity may have given places to people waiting, who are told by e-mail.
         request_delivery()
         flash(_("The meeting is updated."), "success")
+        if len(changed) > 1:
+            flash(
+                ngettext(
+                    "%(num)s following meeting of the series is updated too.",
+                    "%(num)s following meetings of the series are updated too.",
+                    len(changed) - 1,
+                ),
+                "success",
+            )
         changes = invitations.time_or_place_changed(before, services.time_and_place(meeting))
         if changes and invitations.can_notify_change(meeting, now):
             return redirect(
                 url_for("invitations.notify_change", meeting_id=meeting.id, changed=sorted(changes))
             )
         return to_meeting(meeting)
-    return render_template("meetings/form.html", form=form, meeting=meeting)
+    return render_template("meetings/form.html", form=form, meeting=meeting, following=following)
 
 
 @bp.post("/<int:meeting_id>/publish")
@@ -113,19 +130,36 @@ def publish_meeting(meeting_id: int):
 
 @bp.route("/<int:meeting_id>/cancel", methods=["GET", "POST"])
 def cancel_meeting(meeting_id: int):
+    from app.series import services as series
+
     meeting = managed_meeting_or_abort(meeting_id)
     now = datetime.now(UTC)
     services.check_cancellable(meeting, now)
     recipients = invitations.count_notified(meeting)
+    following = series.following_occurrences(meeting, now)
     form = CancelMeetingForm()
     if not form.is_submitted():
         form.notify.data = recipients > 0
     if form.validate_on_submit():
-        services.cancel_meeting(meeting, form.reason.data, now)
+        if form.cancel_following.data and following:
+            cancelled = series.cancel_following(meeting, form.reason.data, now)
+        else:
+            cancelled = [services.cancel_meeting(meeting, form.reason.data, now)]
         notified = 0
         if form.notify.data:
-            notified = invitations.notify_cancellation(meeting, acting_user(), now)
+            notified = sum(
+                invitations.notify_cancellation(each, acting_user(), now) for each in cancelled
+            )
         db.session.commit()
+        if len(cancelled) > 1:
+            flash(
+                ngettext(
+                    "%(num)s following meeting of the series is cancelled too.",
+                    "%(num)s following meetings of the series are cancelled too.",
+                    len(cancelled) - 1,
+                ),
+                "success",
+            )
         if notified:
             request_delivery()
             flash(
@@ -140,7 +174,11 @@ def cancel_meeting(meeting_id: int):
             flash(_("The meeting is cancelled."), "success")
         return to_meeting(meeting)
     return render_template(
-        "meetings/cancel.html", form=form, meeting=meeting, recipients=recipients
+        "meetings/cancel.html",
+        form=form,
+        meeting=meeting,
+        recipients=recipients,
+        following=following,
     )
 
 
