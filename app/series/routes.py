@@ -1,13 +1,21 @@
-"""Series pages: making a series of meetings from one meeting, with a preview of its dates."""
+"""Series pages: making a series of meetings from one meeting, with a preview of its dates,
+and inviting people to all its meetings still to come at once."""
 
 from datetime import UTC, datetime, time
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
 
 from app.extensions import db
+from app.invitations.forms import ConfirmForm
+from app.invitations.routes import mail_is_configured
+from app.mail.delivery import request_delivery
 from app.meetings.access import acting_user, managed_meeting_or_abort
-from app.meetings.services import InvalidMeetingData
+from app.meetings.services import InvalidMeetingData, MeetingStateError, can_manage
+from app.models import Meeting, Series
 from app.series import bp, services
 from app.series.forms import SeriesForm
 
@@ -42,3 +50,60 @@ def new_series(meeting_id: int):
                 target = form._fields.get(name, form.start_date)
                 target.errors = [*target.errors, message]
     return render_template("series/new.html", form=form, meeting=meeting, preview=preview)
+
+
+def managed_series_or_abort(series_id: int, now: datetime) -> Series:
+    """The series, if the current user organises its first meeting still to come (its last
+    meeting once all are past): 404 when missing, 403 when not theirs."""
+    series = db.get_or_404(Series, series_id)
+    upcoming = services.upcoming_meetings(series, now)
+    reference = (
+        upcoming[0]
+        if upcoming
+        else db.session.scalar(
+            select(Meeting)
+            .where(Meeting.series_id == series.id)
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+            .limit(1)
+        )
+    )
+    if reference is None or not can_manage(current_user, reference):
+        abort(403)
+    return series
+
+
+@bp.route("/<int:series_id>/invite", methods=["GET", "POST"])
+def invite_series(series_id: int):
+    """The counts first; the button invites everyone to every published date and sends one
+    e-mail per person."""
+    now = datetime.now(UTC)
+    series = managed_series_or_abort(series_id, now)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            report = services.invite_series(series, acting_user(), now)
+        except MeetingStateError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("series.invite_series", series_id=series.id))
+        db.session.commit()
+        request_delivery()
+        if report.emails:
+            flash(
+                ngettext(
+                    "%(num)s invitation to the series is being sent.",
+                    "%(num)s invitations to the series are being sent.",
+                    report.emails,
+                ),
+                "success",
+            )
+        else:
+            flash(_("Everyone has already received the invitation to every date."), "info")
+        return redirect(url_for("series.invite_series", series_id=series.id))
+    return render_template(
+        "series/invite.html",
+        series=series,
+        plan=services.series_invitation_plan(series, now),
+        form=form,
+        mail_configured=mail_is_configured(),
+    )

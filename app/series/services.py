@@ -1,20 +1,32 @@
 """Series operations shared by views, CLI and jobs: the dates of a rhythm, creating its
-meetings from a template meeting, and changing or cancelling an occurrence and the following
-ones."""
+meetings from a template meeting, changing or cancelling an occurrence and the following
+ones, and inviting people to the whole series at once."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from itertools import islice
 
 from dateutil import rrule
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
 
+from app.contacts.labels import greeting
 from app.extensions import db
+from app.invitations.services import (
+    answer_links,
+    email_locale,
+    invite_contacts,
+    meeting_reply_to,
+)
+from app.invitations.tokens import issue_link
+from app.mail.outbox import RenderedEmail, queue_email, render_email
 from app.meetings.services import (
     InvalidMeetingData,
     MeetingData,
+    MeetingStateError,
     ProgrammeLine,
     cancel_meeting,
     create_meeting,
@@ -23,6 +35,8 @@ from app.meetings.services import (
     update_meeting,
 )
 from app.models import (
+    Contact,
+    Invitation,
     Meeting,
     MeetingStatus,
     Reminder,
@@ -32,6 +46,9 @@ from app.models import (
     User,
 )
 from app.reminders.schedule import schedule
+from app.urls import absolute_url
+
+SERIES_INVITATION_KIND = "series_invitation"
 
 # A series is a rhythm of months or a few years, not a calendar for life: 200 meetings is four
 # years of weekly meetings.
@@ -391,3 +408,170 @@ def cancel_following(meeting: Meeting, reason: str, now: datetime) -> list[Meeti
     cancelled = [cancel_meeting(meeting, reason, now)]
     cancelled.extend(cancel_meeting(occurrence, reason, now) for occurrence in following)
     return cancelled
+
+
+# Inviting people to the whole series
+
+
+def upcoming_meetings(series: Series, now: datetime) -> list[Meeting]:
+    """The series' meetings still to come: not started, not cancelled, drafts included."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.series_id == series.id,
+                Meeting.starts_at > now,
+                Meeting.status != MeetingStatus.CANCELLED,
+            )
+            .options(selectinload(Meeting.organisers))
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+    )
+
+
+@dataclass
+class SeriesInvitationPlan:
+    """What inviting to the whole series would do, for the confirmation page.
+
+    `meetings` are the upcoming published meetings, the only ones invited to; `drafts` the
+    upcoming ones not published yet. `people` is how many contacts are invited to at least one
+    of `meetings`, `new_invitations` how many invitations adding all of them to all of
+    `meetings` creates, and `emails` how many people have at least one date not sent yet."""
+
+    meetings: list[Meeting]
+    drafts: list[Meeting]
+    people: int
+    new_invitations: int
+    emails: int
+
+
+def series_invitation_plan(series: Series, now: datetime) -> SeriesInvitationPlan:
+    """What invite_series would do at `now`; changes nothing."""
+    upcoming = upcoming_meetings(series, now)
+    meetings = [meeting for meeting in upcoming if meeting.status is MeetingStatus.PUBLISHED]
+    drafts = [meeting for meeting in upcoming if meeting.status is MeetingStatus.DRAFT]
+    rows = db.session.execute(
+        select(Invitation.meeting_id, Invitation.contact_id, Invitation.invited_at).where(
+            Invitation.meeting_id.in_([meeting.id for meeting in meetings])
+        )
+    ).all()
+    people = {row.contact_id for row in rows}
+    sent = {(row.meeting_id, row.contact_id) for row in rows if row.invited_at is not None}
+    emailed = {
+        contact_id
+        for contact_id in people
+        if any((meeting.id, contact_id) not in sent for meeting in meetings)
+    }
+    return SeriesInvitationPlan(
+        meetings=meetings,
+        drafts=drafts,
+        people=len(people),
+        new_invitations=len(meetings) * len(people) - len(rows),
+        emails=len(emailed),
+    )
+
+
+@dataclass
+class SeriesInvitationReport:
+    """What invite_series did: invitations added, e-mails queued, dates in them in all."""
+
+    added: int
+    emails: int
+    dates: int
+
+
+def _claim_unsent(meetings: list[Meeting], now: datetime) -> list[int]:
+    """Mark the invitations to these meetings not sent yet as sent now, in one statement, and
+    return their ids: neither a second click nor the per-meeting send can send them again."""
+    result = db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.meeting_id.in_([meeting.id for meeting in meetings]),
+            Invitation.invited_at.is_(None),
+        )
+        .values(invited_at=now)
+        .returning(Invitation.id)
+        .execution_options(synchronize_session=False)
+    )
+    return [row[0] for row in result]
+
+
+def _claimed_by_contact(invitation_ids: list[int]) -> dict[int, list[Invitation]]:
+    """The claimed invitations with their contacts and meetings, by contact, in date order."""
+    if not invitation_ids:
+        return {}
+    invitations = db.session.scalars(
+        select(Invitation)
+        .join(Invitation.meeting)
+        .where(Invitation.id.in_(invitation_ids))
+        .options(
+            joinedload(Invitation.contact),
+            joinedload(Invitation.meeting),
+            selectinload(Invitation.links),
+        )
+        .order_by(Invitation.contact_id, Meeting.starts_at, Meeting.id)
+        .execution_options(populate_existing=True)
+    )
+    by_contact: dict[int, list[Invitation]] = defaultdict(list)
+    for invitation in invitations:
+        by_contact[invitation.contact_id].append(invitation)
+    return by_contact
+
+
+def render_series_invitation(
+    series: Series, contact: Contact, dates: list[tuple[Meeting, str]]
+) -> RenderedEmail:
+    """The e-mail inviting `contact` to the meetings of `dates`, (meeting, token of its
+    personal link) in date order; their own page is reached with the first token."""
+    with force_locale(email_locale()):
+        hello = greeting(contact)
+    return render_email(
+        SERIES_INVITATION_KIND,
+        email_locale(),
+        series=series,
+        meeting=dates[0][0],
+        contact=contact,
+        greeting=hello,
+        dates=[(meeting, answer_links(token)["personal_url"]) for meeting, token in dates],
+        own_page_url=absolute_url("invitations.own_page", token=dates[0][1]),
+    )
+
+
+def invite_series(series: Series, user: User | None, now: datetime) -> SeriesInvitationReport:
+    """Invite everyone invited to one of the series' upcoming published meetings to all of
+    them, and send each person one e-mail listing the dates they have not received yet, with
+    a personal link per date and one to their own page where they answer for each date.
+
+    Invitations sent this way are marked sent, so the per-meeting send leaves them out;
+    someone whose dates were all sent already gets no e-mail. Drafts are left out: they are
+    not announced before they are published. Flushes; the caller commits, then calls
+    request_delivery()."""
+    plan = series_invitation_plan(series, now)
+    if not plan.meetings:
+        raise MeetingStateError(_l("This series has no published meeting still to come."))
+    contact_ids = db.session.scalars(
+        select(Invitation.contact_id)
+        .where(Invitation.meeting_id.in_([meeting.id for meeting in plan.meetings]))
+        .distinct()
+    ).all()
+    added = sum(invite_contacts(meeting, contact_ids, user, now)[0] for meeting in plan.meetings)
+    by_contact = _claimed_by_contact(_claim_unsent(plan.meetings, now))
+    for invitations in by_contact.values():
+        first = invitations[0]
+        dates = [(invitation.meeting, issue_link(invitation, now)) for invitation in invitations]
+        queue_email(
+            SERIES_INVITATION_KIND,
+            first.contact.email,
+            render_series_invitation(series, first.contact, dates),
+            now,
+            to_name=first.contact.full_name,
+            reply_to=meeting_reply_to(first.meeting),
+            meeting=first.meeting,
+            invitation=first,
+        )
+    db.session.flush()
+    return SeriesInvitationReport(
+        added=added,
+        emails=len(by_contact),
+        dates=sum(len(invitations) for invitations in by_contact.values()),
+    )

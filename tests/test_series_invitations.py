@@ -1,0 +1,191 @@
+"""Inviting people to a whole series at once: one e-mail per person listing the dates, with a
+personal link per date and one to their own page."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.invitations.services import invite_contacts
+from app.invitations.tokens import invitation_for_token
+from app.models import Invitation, Meeting, MeetingStatus, OutboxMessage, Series
+from app.series.services import SERIES_INVITATION_KIND
+from tests.factories import ContactFactory, UserFactory
+from tests.invitee_helpers import a_meeting, database_snapshot, invite
+
+LINK = re.compile(r"http://localhost/i/([A-Za-z0-9_-]+)(/invitations)?")
+
+
+@pytest.fixture
+def series(app, client, login) -> list[Meeting]:
+    """A weekly series of four meetings from two weeks ahead, created through its page by the
+    logged-in organiser; the last one is turned back into a draft."""
+    meeting = a_meeting(datetime.now(UTC))
+    login(meeting.organisers[0])
+    client.set_cookie("lang", "en")
+    form = {
+        "frequency": "weekly",
+        "step": "1",
+        "week_of_month": "2",
+        "start_date": meeting.local_starts_at.date().isoformat(),
+        "occurrences": "4",
+        "skipped_dates": "",
+    }
+    client.post(f"/series/new/{meeting.id}", data={**form, "create": ""})
+    db.session.expire_all()
+    meetings = list(db.session.scalars(select(Meeting).order_by(Meeting.starts_at)))
+    assert len(meetings) == 4 and {m.series_id for m in meetings} != {None}
+    meetings[-1].status = MeetingStatus.DRAFT
+    db.session.commit()
+    return meetings
+
+
+def invite_to(meeting: Meeting, count: int) -> list[int]:
+    contacts = [ContactFactory() for _number in range(count)]
+    db.session.flush()
+    invite_contacts(meeting, [contact.id for contact in contacts], None, datetime.now(UTC))
+    db.session.commit()
+    return [contact.id for contact in contacts]
+
+
+def series_emails() -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == SERIES_INVITATION_KIND)
+            .order_by(OutboxMessage.to_address)
+        )
+    )
+
+
+def invited_meetings(contact_id: int) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(Invitation.meeting_id).where(
+                Invitation.contact_id == contact_id, Invitation.invited_at.is_not(None)
+            )
+        )
+    )
+
+
+def test_everyone_is_invited_to_every_published_date_with_one_email_each(client, series):
+    published, draft = series[:3], series[3]
+    contact_ids = invite_to(published[0], 2)
+
+    response = client.post(f"/series/{published[0].series_id}/invite", follow_redirects=True)
+
+    assert response.status_code == 200
+    assert "2 invitations to the series are being sent." in response.get_data(as_text=True)
+    for contact_id in contact_ids:
+        assert invited_meetings(contact_id) == {meeting.id for meeting in published}
+    assert (
+        db.session.scalars(select(Invitation).where(Invitation.meeting_id == draft.id)).all() == []
+    )
+    emails = series_emails()
+    assert len(emails) == 2
+    for email in emails:
+        tokens = [match[1] for match in LINK.finditer(email.text_body) if not match[2]]
+        own_page = [match[1] for match in LINK.finditer(email.text_body) if match[2]]
+        assert len(tokens) == len(set(tokens)) == 3
+        assert email.subject.endswith("3 dates")
+        invitations = [invitation_for_token(token) for token in tokens]
+        assert [invitation.meeting_id for invitation in invitations] == [m.id for m in published]
+        assert {invitation.contact.email for invitation in invitations} == {email.to_address}
+        for token in tokens:
+            assert client.get(f"/i/{token}").status_code == 200
+            assert f"/i/{token}" in email.html_body
+        assert len(own_page) == 1 and own_page[0] in tokens
+        assert client.get(f"/i/{own_page[0]}/invitations").status_code == 200
+    # The per-meeting send has nobody left to send to.
+    assert db.session.scalar(select(Invitation.id).where(Invitation.invited_at.is_(None))) is None
+
+
+def test_a_date_already_sent_is_left_out_of_the_email(client, series):
+    first, second, third = series[:3]
+    invite_to(first, 1)
+    already, _token = invite(second, datetime.now(UTC))
+
+    client.post(f"/series/{first.series_id}/invite")
+
+    emails = {email.to_address: email for email in series_emails()}
+    assert len(emails) == 2
+    email = emails[already.contact.email]
+    tokens = [match[1] for match in LINK.finditer(email.text_body) if not match[2]]
+    assert [invitation_for_token(token).meeting_id for token in tokens] == [first.id, third.id]
+    assert email.subject.endswith("2 dates")
+
+
+def test_running_it_twice_sends_nothing_more(client, series):
+    invite_to(series[0], 2)
+    series_id = series[0].series_id
+    client.post(f"/series/{series_id}/invite")
+    before = database_snapshot()
+
+    response = client.post(f"/series/{series_id}/invite", follow_redirects=True)
+
+    assert "Everyone has already received the invitation to every date." in response.get_data(
+        as_text=True
+    )
+    assert len(series_emails()) == 2
+    # Only the outbox may have moved (a delivery attempt); invitations and links did not.
+    after = database_snapshot()
+    assert after["invitation"] == before["invitation"]
+    assert after["invitation_link"] == before["invitation_link"]
+
+
+def test_the_page_shows_the_dates_and_counts_and_changes_nothing(client, series):
+    invite_to(series[0], 2)
+    already, _token = invite(series[1], datetime.now(UTC))
+    before = database_snapshot()
+
+    response = client.get(f"/series/{series[0].series_id}/invite")
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.count("not published: not included") == 1
+    assert "3 people invited to at least one date" in page
+    # Three people on three dates, three invitations already there.
+    assert "6 invitations to add" in page
+    assert "Send 3 e-mails" in page
+    assert database_snapshot() == before
+
+
+def test_the_meeting_page_links_to_the_page(client, series):
+    page = client.get(f"/meetings/{series[1].id}").get_data(as_text=True)
+    assert f"/series/{series[1].series_id}/invite" in page
+
+
+def test_another_organiser_is_refused_and_an_anonymous_visitor_must_log_in(client, login, series):
+    invite_to(series[0], 1)
+    url = f"/series/{series[0].series_id}/invite"
+    login(UserFactory())
+    db.session.commit()
+    assert client.get(url).status_code == 403
+    assert client.post(url).status_code == 403
+    client.get("/logout")
+    with client.session_transaction() as session:
+        session.clear()
+    response = client.post(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert series_emails() == []
+
+
+def test_a_missing_series_is_not_found(client, series):
+    assert db.session.get(Series, 999) is None
+    assert client.get("/series/999/invite").status_code == 404
+
+
+def test_a_series_with_no_published_date_to_come_sends_nothing(client, series):
+    invite_to(series[0], 1)
+    for meeting in series[:3]:
+        meeting.starts_at -= timedelta(days=60)
+        meeting.ends_at -= timedelta(days=60)
+    db.session.commit()
+
+    response = client.post(f"/series/{series[0].series_id}/invite", follow_redirects=True)
+
+    assert "This series has no published meeting still to come." in response.get_data(as_text=True)
+    assert series_emails() == []
