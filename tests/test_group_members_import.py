@@ -385,3 +385,16 @@ def test_pages_read_with_get_change_nothing(as_organiser, own_group, directory):
     assert as_organiser.get(f"{base}/import/1").status_code == 405
     assert members_of(own_group) == {}
     assert row_count(ContactImport) == 0
+
+
+def test_add_all_says_so_when_everyone_is_a_member_already(
+    english, login, organiser, own_group, directory
+):
+    login(organiser)
+    for person in ("hélène", "léa"):
+        add_member(own_group, directory[person], date(2024, 1, 1))
+
+    page = english.get(f"/groups/{own_group.id}/members/add-all?kind=centre_social").text
+
+    assert "They are all members already." in page
+    assert 'type="submit"' not in page.split("<main", 1)[1].split("</main>", 1)[0]
