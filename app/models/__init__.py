@@ -20,8 +20,22 @@ from app.models.groups import (
     meeting_group,
 )
 from app.models.invitations import Answer, Invitation, InvitationLink
-from app.models.mail import MessageStatus, OutboxMessage
-from app.models.meetings import Meeting, MeetingStatus, ProgrammeItem, meeting_organiser
+from app.models.mail import MessageStatus, OutboxMessage, OutboxMessageInvitation
+from app.models.meetings import (
+    Meeting,
+    MeetingStatus,
+    MeetingVisibility,
+    ProgrammeItem,
+    meeting_organiser,
+)
+from app.models.registrations import (
+    MeetingQuestion,
+    QuestionAnswer,
+    QuestionKind,
+    Registration,
+    RegistrationStatus,
+    SiteSettings,
+)
 from app.models.reminders import (
     DeliveryStatus,
     MeetingMessage,
@@ -61,12 +75,20 @@ __all__ = [
     "InvitationLink",
     "MessageStatus",
     "OutboxMessage",
+    "OutboxMessageInvitation",
     "Civility",
     "Contact",
     "ContactImport",
     "LoginFailure",
     "Meeting",
     "MeetingStatus",
+    "MeetingVisibility",
+    "MeetingQuestion",
+    "QuestionAnswer",
+    "QuestionKind",
+    "Registration",
+    "RegistrationStatus",
+    "SiteSettings",
     "Organisation",
     "OrganisationKind",
     "ProgrammeItem",

@@ -38,6 +38,9 @@ class Organisation(db.Model):
     postcode: Mapped[str] = mapped_column(String(10), default="")
     website: Mapped[str] = mapped_column(String(500), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Created from the free text of a public registration form: an organiser should check it
+    # (a duplicate to merge, a name to correct) before it counts as a partner.
+    pending_review: Mapped[bool] = mapped_column(default=False, index=True)
     # Folded copies of name and town: uniqueness per town and accent-insensitive search.
     name_key: Mapped[str] = mapped_column(String(200), index=True)
     town_key: Mapped[str] = mapped_column(String(120), default="", index=True)
@@ -65,6 +68,8 @@ class Contact(db.Model):
         ForeignKey("organisation.id", ondelete="SET NULL"), index=True
     )
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Added by the person themselves through a public registration form, not by an organiser.
+    self_registered: Mapped[bool] = mapped_column(default=False)
     # Folded "first last email function" for search, and "last first" for sorting.
     search_key: Mapped[str] = mapped_column(String(700), default="")
     sort_key: Mapped[str] = mapped_column(String(200), default="", index=True)

@@ -158,6 +158,10 @@ class Series(db.Model):
     starts_at_time: Mapped[time]
     ends_at_time: Mapped[time]
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    # The organiser's own subject and text of the e-mail inviting to the whole series; empty:
+    # the default text.
+    invitation_subject: Mapped[str] = mapped_column(String(300), default="")
+    invitation_message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 

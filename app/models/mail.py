@@ -63,3 +63,17 @@ class OutboxMessage(db.Model):
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.kind} to {self.to_address} {self.status}>"
+
+
+class OutboxMessageInvitation(db.Model):
+    """An invitation an e-mail is about, when it is about several: the e-mail inviting to a
+    whole series covers one invitation per date, and its delivery shows on each date's pages."""
+
+    __tablename__ = "outbox_message_invitation"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="CASCADE"), primary_key=True
+    )
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

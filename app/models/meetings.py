@@ -21,6 +21,13 @@ from app.sqltypes import utcnow
 from app.text import fold
 
 
+class MeetingVisibility(enum.Enum):
+    # Only the people on the list know of it (the default).
+    INVITATION_ONLY = "invitation_only"
+    # Once published, it has a public page where anyone may register, and is on the agenda.
+    OPEN = "open"
+
+
 class MeetingStatus(enum.Enum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -105,6 +112,14 @@ class Meeting(db.Model):
     quorum_numerator: Mapped[int | None]
     quorum_denominator: Mapped[int | None]
     # The series that created this meeting, if any (app/models/groups.py).
+    visibility: Mapped[MeetingVisibility] = mapped_column(
+        default=MeetingVisibility.INVITATION_ONLY
+    )
+    # The readable public address (/m/<slug>) of an open meeting, from its title and date; set
+    # when it is first published open, then never changed, so shared links keep working.
+    slug: Mapped[str | None] = mapped_column(String(250), unique=True)
+    # Registrations wait for an organiser's approval before they hold a place.
+    registrations_moderated: Mapped[bool] = mapped_column(default=False)
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("series.id", ondelete="SET NULL"), index=True
     )
@@ -127,6 +142,12 @@ class Meeting(db.Model):
         back_populates="meeting",
         order_by="ProgrammeItem.position",
         cascade="all, delete-orphan",
+    )
+    questions: Mapped[list["MeetingQuestion"]] = relationship(  # noqa: F821
+        back_populates="meeting",
+        order_by="MeetingQuestion.position, MeetingQuestion.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
     @property
