@@ -1,0 +1,1 @@
+"""Site-wide settings an administrator edits."""
