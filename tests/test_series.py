@@ -12,6 +12,7 @@ from app.models import (
     Group,
     Meeting,
     MeetingStatus,
+    OutboxMessage,
     Reminder,
     ReminderAnchor,
     ReminderAudience,
@@ -23,7 +24,7 @@ from app.reminders.schedule import schedule
 from app.series import services
 from app.series.services import InvalidSeries, SeriesData, occurrence_dates
 from tests.factories import UserFactory
-from tests.invitee_helpers import a_meeting
+from tests.invitee_helpers import a_meeting, invite
 
 NOW = datetime(2025, 12, 1, 8, 0, tzinfo=UTC)
 WEEKLY = SeriesFrequency.WEEKLY
@@ -639,3 +640,54 @@ def test_the_cancel_page_cancels_the_following_meetings_too(client, login, weekl
     )
     db.session.expire_all()
     assert {m.status for m in (first, second, third)} == {MeetingStatus.CANCELLED}
+
+
+def test_the_invitees_of_the_following_meetings_changed_are_offered_the_news(
+    client, login, weekly_form
+):
+    first, second, third = series_of_three(client, login, weekly_form)
+    outsider = a_meeting(datetime.now(UTC))
+    for meeting in (first, second, third, outsider):
+        invite(meeting, datetime.now(UTC))
+    db.session.commit()
+
+    response = client.post(
+        f"/meetings/{first.id}/edit",
+        data=edit_form(first, venue_name="Autre salle", apply_to_following="y"),
+    )
+
+    location = response.headers["Location"]
+    assert f"/meetings/{first.id}/invitations/notify-change" in location
+    assert f"following={second.id}" in location and f"following={third.id}" in location
+    # An address naming a meeting outside the series is not obeyed.
+    url = f"{location}&following={outsider.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "The following meetings of the series changed with it" in page
+    assert "Tell 3 people" in page
+    action = (
+        f'action="/meetings/{first.id}/invitations/notify-change'
+        f'?following={second.id}&amp;following={third.id}"'
+    )
+    assert action in page
+
+    client.post(url)
+
+    db.session.expire_all()
+    updates = db.session.scalars(
+        select(OutboxMessage.meeting_id).where(OutboxMessage.kind == "meeting_update")
+    ).all()
+    assert sorted(updates) == sorted([first.id, second.id, third.id])
+
+
+def test_a_following_meeting_whose_time_and_place_stay_is_not_offered(client, login, weekly_form):
+    first, second, third = series_of_three(client, login, weekly_form)
+    for meeting in (first, second, third):
+        invite(meeting, datetime.now(UTC))
+    db.session.commit()
+
+    response = client.post(
+        f"/meetings/{first.id}/edit",
+        data=edit_form(first, title="Autre titre", apply_to_following="y"),
+    )
+
+    assert "following=" not in response.headers["Location"]

@@ -8,9 +8,24 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.invitations.services import invite_contacts
+from app.invitations.services import (
+    AnswerFilters,
+    DeliveryProgress,
+    answers_query,
+    delivery_progress,
+    invite_contacts,
+    resend_to,
+)
 from app.invitations.tokens import invitation_for_token
-from app.models import Invitation, Meeting, MeetingStatus, OutboxMessage, Series
+from app.models import (
+    Contact,
+    Invitation,
+    Meeting,
+    MeetingStatus,
+    MessageStatus,
+    OutboxMessage,
+    Series,
+)
 from app.series.services import SERIES_INVITATION_KIND
 from tests.factories import ContactFactory, UserFactory
 from tests.invitee_helpers import a_meeting, database_snapshot, invite
@@ -189,3 +204,119 @@ def test_a_series_with_no_published_date_to_come_sends_nothing(client, series):
 
     assert "This series has no published meeting still to come." in response.get_data(as_text=True)
     assert series_emails() == []
+
+
+def test_the_email_text_is_edited_and_previewed_before_sending(client, series):
+    invite_to(series[0], 1)
+    series_id = series[0].series_id
+    page = client.get(f"/series/{series_id}/invite").get_data(as_text=True)
+    assert "This is the default text, built from the series." in page
+    assert "3 dates" in page
+
+    response = client.post(
+        f"/series/{series_id}/invite/message",
+        data={"subject": "Nos rencontres de l’année", "message": "Bonjour,\n\nVoici les dates."},
+        follow_redirects=True,
+    )
+
+    page = response.get_data(as_text=True)
+    assert "The series e-mail text is saved." in page
+    assert "Nos rencontres de l’année" in page and "Voici les dates." in page
+    frame = client.get(f"/series/{series_id}/invite/preview")
+    assert frame.status_code == 200
+    assert "frame-ancestors 'self'" in frame.headers["Content-Security-Policy"]
+    assert "Voici les dates." in frame.get_data(as_text=True)
+    assert series_emails() == []
+
+    client.post(f"/series/{series_id}/invite")
+
+    (email,) = series_emails()
+    assert email.subject == "Nos rencontres de l’année"
+    assert "Voici les dates." in email.text_body and "Voici les dates." in email.html_body
+    assert "We are pleased" not in email.text_body
+
+
+def test_going_back_to_the_default_text(client, series):
+    series_id = series[0].series_id
+    client.post(
+        f"/series/{series_id}/invite/message", data={"subject": "Autre", "message": "Autre."}
+    )
+    client.post(
+        f"/series/{series_id}/invite/message",
+        data={"subject": "", "message": "", "restore_default": "1"},
+    )
+    db.session.expire_all()
+    saved = db.session.get(Series, series_id)
+    assert (saved.invitation_subject, saved.invitation_message) == ("", "")
+
+
+def test_an_empty_subject_is_refused_next_to_the_field_and_the_text_kept(client, series):
+    series_id = series[0].series_id
+    response = client.post(
+        f"/series/{series_id}/invite/message", data={"subject": "", "message": "Mon texte."}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Please give a subject." in page and "Mon texte." in page
+    db.session.expire_all()
+    assert db.session.get(Series, series_id).invitation_message == ""
+
+
+def test_the_text_and_preview_are_refused_to_others(client, login, series):
+    series_id = series[0].series_id
+    login(UserFactory())
+    db.session.commit()
+    assert client.get(f"/series/{series_id}/invite/preview").status_code == 403
+    message = client.post(f"/series/{series_id}/invite/message", data={"subject": "x"})
+    assert message.status_code == 403
+    client.get("/logout")
+    with client.session_transaction() as session:
+        session.clear()
+    response = client.get(f"/series/{series_id}/invite/preview")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_preview_of_a_series_with_no_date_to_come_is_not_found(client, series):
+    for meeting in series[:3]:
+        meeting.starts_at -= timedelta(days=60)
+        meeting.ends_at -= timedelta(days=60)
+    db.session.commit()
+    assert client.get(f"/series/{series[0].series_id}/invite/preview").status_code == 404
+
+
+def test_the_delivery_shows_on_every_date_of_the_email(client, series):
+    invite_to(series[0], 2)
+    client.post(f"/series/{series[0].series_id}/invite")
+    (failed, _sent) = series_emails()
+    failed.status, failed.last_error = MessageStatus.FAILED, "550 mailbox unavailable"
+    db.session.commit()
+
+    for meeting in series[:3]:
+        assert delivery_progress(meeting) == DeliveryProgress(queued=1, failed=1)
+        rows = db.session.execute(answers_query(meeting, AnswerFilters(email="failed"))).all()
+        assert [row.Invitation.contact.email for row in rows] == [failed.to_address]
+        assert rows[0].email_error == "550 mailbox unavailable"
+    failed_contact = db.session.scalar(select(Contact).where(Contact.email == failed.to_address))
+    page = client.get(f"/meetings/{series[2].id}/invitations/?email=failed").get_data(as_text=True)
+    assert failed_contact.last_name in page
+
+
+def test_a_later_invitation_email_is_the_one_shown(client, series):
+    """A date sent again on its own after the series e-mail shows that later e-mail."""
+    (contact_id,) = invite_to(series[0], 1)
+    client.post(f"/series/{series[0].series_id}/invite")
+    (email,) = series_emails()
+    email.status = MessageStatus.FAILED
+    db.session.commit()
+    invitation = db.session.scalar(
+        select(Invitation).where(
+            Invitation.meeting_id == series[1].id, Invitation.contact_id == contact_id
+        )
+    )
+    resend_to(invitation, None, datetime.now(UTC) + timedelta(seconds=1))
+    db.session.commit()
+
+    (row,) = db.session.execute(answers_query(series[1], AnswerFilters())).all()
+    assert row.email_status is MessageStatus.QUEUED
+    (row,) = db.session.execute(answers_query(series[0], AnswerFilters())).all()
+    assert row.email_status is MessageStatus.FAILED

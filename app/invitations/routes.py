@@ -33,6 +33,7 @@ from app.invitations.forms import (
     RecordAnswerForm,
 )
 from app.mail.delivery import request_delivery
+from app.mail.preview import preview_frame
 from app.meetings.access import acting_user, invitation_or_404
 from app.meetings.services import MeetingStateError, can_manage
 from app.models import Answer, Meeting
@@ -279,16 +280,9 @@ def edit_message(meeting_id: int):
 
 @bp.get(f"{PREFIX}/message/preview")
 def preview_message(meeting_id: int):
-    """The HTML part of the invitation, shown in a frame of the message page: its inline
-    styles need a policy of their own, and it may only be framed by our own pages."""
+    """The HTML part of the invitation, shown in a frame of the message page."""
     meeting = managed_meeting_or_abort(meeting_id)
-    response = Response(services.preview_invitation(meeting).html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
-    )
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return preview_frame(services.preview_invitation(meeting).html)
 
 
 def queue_then_show_progress(meeting: Meeting, queue, message):
@@ -505,12 +499,19 @@ def record(meeting_id: int, invitation_id: int):
 
 @bp.route(f"{PREFIX}/notify-change", methods=["GET", "POST"])
 def notify_change(meeting_id: int):
+    """Offer to tell the invitees about a new date, time or place: those of the meeting, and
+    of the following meetings of its series changed with it (`following` in the address)."""
+    from app.series.services import following_to_notify
+
     meeting = managed_meeting_or_abort(meeting_id)
+    following = following_to_notify(meeting, request.args.getlist("following", type=int), now())
     form = ConfirmForm()
     if form.validate_on_submit():
         return queue_then_show_progress(
             meeting,
-            services.notify_change,
+            lambda meeting, user, now: sum(
+                services.notify_change(each, user, now) for each in [meeting, *following]
+            ),
             lambda count: ngettext(
                 "%(num)s person is being told about the change.",
                 "%(num)s people are being told about the change.",
@@ -525,6 +526,7 @@ def notify_change(meeting_id: int):
         form=form,
         problem=problem,
         changes=changes,
-        count=services.count_notified(meeting),
+        following=following,
+        count=sum(services.count_notified(each) for each in [meeting, *following]),
         preview=services.preview_change(meeting),
     )

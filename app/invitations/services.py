@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import Select, case, exists, func, select, update
+from sqlalchemy import Select, and_, case, exists, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
@@ -39,6 +39,7 @@ from app.models import (
     MessageStatus,
     Organisation,
     OutboxMessage,
+    OutboxMessageInvitation,
     User,
 )
 from app.text import matches_folded
@@ -614,12 +615,31 @@ class DeliveryProgress:
         return self.queued == 0
 
 
+def _covering_messages(meeting: Meeting) -> Select:
+    """The ids of the e-mails about several meetings (a whole series) that cover one of
+    `meeting`'s invitations, with the invitation covered."""
+    return (
+        select(OutboxMessageInvitation.message_id, OutboxMessageInvitation.invitation_id)
+        .join(Invitation, Invitation.id == OutboxMessageInvitation.invitation_id)
+        .where(Invitation.meeting_id == meeting.id)
+    )
+
+
 def delivery_progress(meeting: Meeting) -> DeliveryProgress:
-    """How many of the meeting's invitation, update and cancellation e-mails are queued, sent
-    and failed: one aggregate query."""
+    """How many of the meeting's invitation, update and cancellation e-mails, and of the
+    series invitations listing it, are queued, sent and failed: one aggregate query."""
+    covering = _covering_messages(meeting).with_only_columns(OutboxMessageInvitation.message_id)
     rows = db.session.execute(
         select(OutboxMessage.status, func.count(OutboxMessage.id))
-        .where(OutboxMessage.meeting_id == meeting.id, OutboxMessage.kind.in_(ORGANISER_KINDS))
+        .where(
+            or_(
+                and_(
+                    OutboxMessage.meeting_id == meeting.id,
+                    OutboxMessage.kind.in_(ORGANISER_KINDS),
+                ),
+                OutboxMessage.id.in_(covering),
+            )
+        )
         .group_by(OutboxMessage.status)
     )
     counts = {"queued": 0, "sent": 0, "failed": 0}
@@ -630,26 +650,39 @@ def delivery_progress(meeting: Meeting) -> DeliveryProgress:
 
 def latest_emails(meeting: Meeting):
     """Subquery: per invitation of the meeting, the status and error of its latest e-mail
-    from this module (a window function: one row per invitation, whatever their number)."""
-    ranked = (
-        select(
-            OutboxMessage.invitation_id,
-            OutboxMessage.status,
-            OutboxMessage.last_error,
-            func.row_number()
-            .over(
-                partition_by=OutboxMessage.invitation_id,
-                order_by=(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(
-            OutboxMessage.meeting_id == meeting.id,
-            OutboxMessage.invitation_id.is_not(None),
-            OutboxMessage.kind.in_(ORGANISER_KINDS),
-        )
-        .subquery()
+    from this module or listing it in a series invitation (a window function: one row per
+    invitation, whatever their number)."""
+    direct = select(
+        OutboxMessage.invitation_id,
+        OutboxMessage.id,
+        OutboxMessage.status,
+        OutboxMessage.last_error,
+        OutboxMessage.created_at,
+    ).where(
+        OutboxMessage.meeting_id == meeting.id,
+        OutboxMessage.invitation_id.is_not(None),
+        OutboxMessage.kind.in_(ORGANISER_KINDS),
     )
+    covering = _covering_messages(meeting).subquery()
+    listed = select(
+        covering.c.invitation_id,
+        OutboxMessage.id,
+        OutboxMessage.status,
+        OutboxMessage.last_error,
+        OutboxMessage.created_at,
+    ).join(covering, covering.c.message_id == OutboxMessage.id)
+    emails = union_all(direct, listed).subquery()
+    ranked = select(
+        emails.c.invitation_id,
+        emails.c.status,
+        emails.c.last_error,
+        func.row_number()
+        .over(
+            partition_by=emails.c.invitation_id,
+            order_by=(emails.c.created_at.desc(), emails.c.id.desc()),
+        )
+        .label("rank"),
+    ).subquery()
     return (
         select(ranked.c.invitation_id, ranked.c.status, ranked.c.last_error)
         .where(ranked.c.rank == 1)

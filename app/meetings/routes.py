@@ -91,7 +91,7 @@ def edit_meeting(meeting_id: int):
     following = series.following_occurrences(meeting, datetime.now(UTC))
     if form.validate_on_submit():
         now = datetime.now(UTC)
-        before = services.time_and_place(meeting)
+        before = {each.id: services.time_and_place(each) for each in [meeting, *following]}
         changed = [meeting]
         if form.apply_to_following.data and following:
             changed = series.update_following(meeting, form.to_data(), acting_user(), now)
@@ -110,10 +110,24 @@ def edit_meeting(meeting_id: int):
                 ),
                 "success",
             )
-        changes = invitations.time_or_place_changed(before, services.time_and_place(meeting))
-        if changes and invitations.can_notify_change(meeting, now):
+        changes = invitations.time_or_place_changed(
+            before[meeting.id], services.time_and_place(meeting)
+        )
+        # The following meetings whose date, time or place changed too: their invitees are
+        # offered the same news on the same page.
+        others = [
+            each.id
+            for each in changed[1:]
+            if invitations.time_or_place_changed(before[each.id], services.time_and_place(each))
+        ]
+        if (changes or others) and invitations.can_notify_change(meeting, now):
             return redirect(
-                url_for("invitations.notify_change", meeting_id=meeting.id, changed=sorted(changes))
+                url_for(
+                    "invitations.notify_change",
+                    meeting_id=meeting.id,
+                    changed=sorted(changes),
+                    following=others,
+                )
             )
         return to_meeting(meeting)
     return render_template("meetings/form.html", form=form, meeting=meeting, following=following)

@@ -3,12 +3,13 @@ and sending again a reminder, and the texts of the reminder and the follow-up.""
 
 from datetime import UTC, datetime
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
 from app.formatting import format_moment
+from app.mail.preview import preview_frame
 from app.meetings.access import managed_meeting_or_abort
 from app.meetings.services import MeetingStateError, can_manage, zone_label
 from app.models import Meeting, MeetingStatus, Reminder, ReminderAudience
@@ -230,14 +231,6 @@ def save_text(meeting: Meeting, audience: ReminderAudience, form: ReminderTextFo
 
 @bp.get(f"{PREFIX}/texts/<audience>/preview")
 def preview_text(meeting_id: int, audience: str):
-    """The HTML part of the reminder or follow-up, shown in a frame of the texts page: its
-    inline styles need a policy of their own, and it may only be framed by our own pages."""
+    """The HTML part of the reminder or follow-up, shown in a frame of the texts page."""
     meeting = managed_meeting_or_abort(meeting_id)
-    rendered = sending.preview_reminder(meeting, audience_or_404(audience))
-    response = Response(rendered.html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
-    )
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return preview_frame(sending.preview_reminder(meeting, audience_or_404(audience)).html)

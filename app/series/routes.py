@@ -10,9 +10,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
-from app.invitations.forms import ConfirmForm
+from app.invitations.forms import ConfirmForm, InvitationTextForm
 from app.invitations.routes import mail_is_configured
 from app.mail.delivery import request_delivery
+from app.mail.preview import preview_frame
 from app.meetings.access import acting_user, managed_meeting_or_abort
 from app.meetings.services import InvalidMeetingData, MeetingStateError, can_manage
 from app.models import Meeting, Series
@@ -100,10 +101,58 @@ def invite_series(series_id: int):
         else:
             flash(_("Everyone has already received the invitation to every date."), "info")
         return redirect(url_for("series.invite_series", series_id=series.id))
+    return render_invite_page(series, now, form, InvitationTextForm())
+
+
+def render_invite_page(series: Series, now: datetime, form, text_form):
+    """The invite page: the counts, the e-mail's text with its preview, the send button."""
+    plan = services.series_invitation_plan(series, now)
+    preview = None
+    if plan.meetings:
+        preview = services.preview_series_invitation(series, plan.meetings)
+    if not text_form.is_submitted():
+        text_form.subject.data, text_form.message.data = services.series_invitation_text(
+            series, len(plan.meetings)
+        )
     return render_template(
         "series/invite.html",
         series=series,
-        plan=services.series_invitation_plan(series, now),
+        plan=plan,
         form=form,
+        text_form=text_form,
+        preview=preview,
+        uses_default=not (series.invitation_subject or series.invitation_message),
         mail_configured=mail_is_configured(),
     )
+
+
+@bp.post("/<int:series_id>/invite/message")
+def edit_series_message(series_id: int):
+    """Save the subject and opening text of the series e-mail, or go back to the default."""
+    now = datetime.now(UTC)
+    series = managed_series_or_abort(series_id, now)
+    text_form = InvitationTextForm()
+    if not text_form.validate_on_submit():
+        return render_invite_page(series, now, ConfirmForm(), text_form), 400
+    subject, message = text_form.subject.data, text_form.message.data
+    if text_form.restore_default.data:
+        subject = message = ""
+    dates = len(services.series_invitation_plan(series, now).meetings)
+    services.save_series_text(series, subject, message, dates)
+    db.session.commit()
+    if text_form.restore_default.data:
+        flash(_("The series e-mail uses the default text again."), "success")
+    else:
+        flash(_("The series e-mail text is saved. Check the preview below."), "success")
+    return redirect(url_for("series.invite_series", series_id=series.id))
+
+
+@bp.get("/<int:series_id>/invite/preview")
+def preview_series_message(series_id: int):
+    """The HTML part of the series e-mail, for the frame of the invite page."""
+    now = datetime.now(UTC)
+    series = managed_series_or_abort(series_id, now)
+    meetings = services.series_invitation_plan(series, now).meetings
+    if not meetings:
+        abort(404)
+    return preview_frame(services.preview_series_invitation(series, meetings).html)

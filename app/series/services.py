@@ -8,21 +8,25 @@ from datetime import date, datetime, time
 from itertools import islice
 
 from dateutil import rrule
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.contacts.labels import greeting
 from app.extensions import db
 from app.invitations.services import (
     answer_links,
+    can_notify_change,
     email_locale,
     invite_contacts,
     meeting_reply_to,
+    normalised_message,
+    paragraphs,
+    preview_contact,
 )
 from app.invitations.tokens import issue_link
-from app.mail.outbox import RenderedEmail, queue_email, render_email
+from app.mail.outbox import RenderedEmail, header_text, queue_email, render_email
 from app.meetings.services import (
     InvalidMeetingData,
     MeetingData,
@@ -39,6 +43,8 @@ from app.models import (
     Invitation,
     Meeting,
     MeetingStatus,
+    OutboxMessage,
+    OutboxMessageInvitation,
     Reminder,
     Series,
     SeriesFrequency,
@@ -401,6 +407,17 @@ def update_following(
     return [meeting, *following]
 
 
+def following_to_notify(meeting: Meeting, ids: list[int], now: datetime) -> list[Meeting]:
+    """The following occurrences of `meeting` among `ids` (those an edit of the whole series
+    changed) whose invitees can be told about it: anything else in `ids` is ignored."""
+    wanted = set(ids)
+    return [
+        occurrence
+        for occurrence in following_occurrences(meeting, now)
+        if occurrence.id in wanted and can_notify_change(occurrence, now)
+    ]
+
+
 def cancel_following(meeting: Meeting, reason: str, now: datetime) -> list[Meeting]:
     """Cancel `meeting` and the following occurrences still to come; returns them, so the
     caller can tell their invitees."""
@@ -518,11 +535,55 @@ def _claimed_by_contact(invitation_ids: list[int]) -> dict[int, list[Invitation]
     return by_contact
 
 
+def default_series_subject(series: Series, dates: int) -> str:
+    """In the current language, for an e-mail listing `dates` dates."""
+    return ngettext(
+        "Invitation: %(title)s, %(num)s date",
+        "Invitation: %(title)s, %(num)s dates",
+        dates,
+        title=series.title,
+    )
+
+
+def default_series_message(series: Series, dates: int) -> str:
+    """The opening text only: the dates, with their places and links, always follow."""
+    return ngettext(
+        "We are pleased to invite you to the meeting “%(title)s” on the following date.",
+        "We are pleased to invite you to the meetings “%(title)s” on the following dates.",
+        dates,
+        title=series.title,
+    )
+
+
+def series_invitation_text(series: Series, dates: int) -> tuple[str, str]:
+    """(subject, opening message) of an e-mail listing `dates` dates, as invitees read them:
+    the organiser's text, or the default one in the e-mails' language."""
+    with force_locale(email_locale()):
+        subject = series.invitation_subject or default_series_subject(series, dates)
+        message = series.invitation_message or default_series_message(series, dates)
+    return subject, message
+
+
+def save_series_text(series: Series, subject: str, message: str, dates: int) -> None:
+    """Keep the organiser's subject and message of the series e-mail. Text equal to the
+    default for `dates` dates (what the confirmation page shows) is stored as empty, so that
+    each e-mail keeps the default worded for its own number of dates."""
+    subject = header_text(subject)
+    message = normalised_message(message)
+    with force_locale(email_locale()):
+        default_subject = default_series_subject(series, dates)
+        default_message = default_series_message(series, dates)
+    series.invitation_subject = "" if subject == default_subject else subject
+    series.invitation_message = "" if message == default_message else message
+    db.session.flush()
+
+
 def render_series_invitation(
     series: Series, contact: Contact, dates: list[tuple[Meeting, str]]
 ) -> RenderedEmail:
     """The e-mail inviting `contact` to the meetings of `dates`, (meeting, token of its
     personal link) in date order; their own page is reached with the first token."""
+    subject, message = series_invitation_text(series, len(dates))
     with force_locale(email_locale()):
         hello = greeting(contact)
     return render_email(
@@ -531,9 +592,20 @@ def render_series_invitation(
         series=series,
         meeting=dates[0][0],
         contact=contact,
+        subject=subject,
         greeting=hello,
+        paragraphs=paragraphs(message),
+        message=message,
         dates=[(meeting, answer_links(token)["personal_url"]) for meeting, token in dates],
         own_page_url=absolute_url("invitations.own_page", token=dates[0][1]),
+    )
+
+
+def preview_series_invitation(series: Series, meetings: list[Meeting]) -> RenderedEmail:
+    """The e-mail listing `meetings` as the first person on the first date's list (or a
+    sample person) would get it, with links that lead nowhere."""
+    return render_series_invitation(
+        series, preview_contact(meetings[0]), [(meeting, "preview") for meeting in meetings]
     )
 
 
@@ -556,10 +628,11 @@ def invite_series(series: Series, user: User | None, now: datetime) -> SeriesInv
     ).all()
     added = sum(invite_contacts(meeting, contact_ids, user, now)[0] for meeting in plan.meetings)
     by_contact = _claimed_by_contact(_claim_unsent(plan.meetings, now))
+    sent: list[tuple[OutboxMessage, list[Invitation]]] = []
     for invitations in by_contact.values():
         first = invitations[0]
         dates = [(invitation.meeting, issue_link(invitation, now)) for invitation in invitations]
-        queue_email(
+        message = queue_email(
             SERIES_INVITATION_KIND,
             first.contact.email,
             render_series_invitation(series, first.contact, dates),
@@ -569,7 +642,16 @@ def invite_series(series: Series, user: User | None, now: datetime) -> SeriesInv
             meeting=first.meeting,
             invitation=first,
         )
+        sent.append((message, invitations))
     db.session.flush()
+    # Each e-mail is about every date it lists: its delivery shows on each date's pages.
+    covered = [
+        {"message_id": message.id, "invitation_id": invitation.id}
+        for message, invitations in sent
+        for invitation in invitations
+    ]
+    if covered:
+        db.session.execute(insert(OutboxMessageInvitation), covered)
     return SeriesInvitationReport(
         added=added,
         emails=len(by_contact),
