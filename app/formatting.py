@@ -39,6 +39,11 @@ def format_day(moment: datetime, zone: ZoneInfo | None = None) -> str:
     return babel_format_date(day, pattern, locale=locale)
 
 
+def format_short_day(moment: datetime, zone: ZoneInfo | None = None) -> str:
+    """The day of `moment` in `zone` in a few characters: "05/06/2018" in French."""
+    return babel_format_date(_localise(moment, zone).date(), "short", locale=_locale())
+
+
 def format_clock(value: datetime | time, zone: ZoneInfo | None = None) -> str:
     """A time of day: "9 h 00" in French, "9:00" in English."""
     if isinstance(value, datetime):

@@ -32,6 +32,7 @@ def current_language() -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters["day"] = formatting.format_day
+    app.jinja_env.filters["short_day"] = formatting.format_short_day
     app.jinja_env.filters["clock"] = formatting.format_clock
     app.jinja_env.filters["moment"] = formatting.format_moment
     app.jinja_env.filters["number"] = formatting.format_number

@@ -448,8 +448,8 @@ def test_matrix_queries_do_not_grow_with_members_and_meetings(
         large_page = as_organiser.get(f"/groups/{large.id}")
 
     assert small_page.status_code == large_page.status_code == 200
-    assert small_page.text.count("attendance-present") == 20 * 10
-    assert large_page.text.count("attendance-present") == 200 * 50
+    assert small_page.text.count('attendance-present" title=') == 20 * 10
+    assert large_page.text.count('attendance-present" title=') == 200 * 50
     assert small_counter.count == large_counter.count
 
 
@@ -475,3 +475,29 @@ def test_pages_read_with_get_change_nothing(
         == 405
     )
     assert (row_count(Invitation), row_count(OutboxMessage)) == before
+
+
+def test_the_matrix_gives_short_dates_and_one_letter_cells_with_the_words_read_out(
+    as_organiser, organiser
+):
+    group = filled_group(members=1, meetings=2)
+    group.organisers.append(organiser)
+    meeting = min(group.meetings, key=lambda meeting: meeting.starts_at)
+    contact = group.memberships[0].contact
+    db.session.add(
+        Invitation(
+            meeting=meeting,
+            contact=contact,
+            invited_at=meeting.starts_at,
+            attendance=Attendance.PRESENT,
+        )
+    )
+    db.session.commit()
+    as_organiser.set_cookie("lang", "en")
+
+    page = as_organiser.get(f"/groups/{group.id}").text
+
+    day = meeting.starts_at.astimezone(meeting.zone)
+    assert f">{day.month}/{day.day}/{day:%y}</a>" in page
+    assert '<span aria-hidden="true">P</span><span class="visually-hidden">Present</span>' in page
+    assert 'attendance-present">P</span> = Present' in page
