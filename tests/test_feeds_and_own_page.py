@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.invitations.tokens import form_token, hash_token, revoke_links
-from app.models import Answer, GroupMembership, Invitation, MeetingStatus, OutboxMessage
+from app.models import Answer, GroupMembership, Invitation, Meeting, MeetingStatus, OutboxMessage
 from tests.factories import ContactFactory, UserFactory
 from tests.group_helpers import GroupFactory, add_member
 from tests.invitee_helpers import a_meeting, database_snapshot, invite, set_answer
@@ -336,3 +336,73 @@ def test_members_reach_their_groups_feed_through_their_own_link(client, organise
     membership.left_on = date(2025, 1, 1)
     db.session.commit()
     assert client.get(url).status_code == 404
+
+
+# Queries: the feeds and the own page cost the same whatever the number of meetings and groups
+
+
+def member_of(meetings: int, groups: int, organiser) -> tuple[str, list]:
+    """A contact invited to `meetings` meetings, member of `groups` groups each holding one
+    of them; returns their link and the groups."""
+    first, token = invite(a_meeting(NOW, title="Séance 0"), NOW)
+    contact = first.contact
+    for number in range(1, meetings):
+        meeting = a_meeting(NOW + timedelta(days=number), title=f"Séance {number}")
+        db.session.add(Invitation(meeting=meeting, contact=contact, invited_at=NOW))
+    made = [GroupFactory(organisers=[organiser]) for _number in range(groups)]
+    db.session.flush()
+    for group in made:
+        add_member(group, contact, date(2024, 1, 1))
+        first.meeting.groups.append(group)
+    db.session.commit()
+    return token, made
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/i/{token}/invitations", "/i/{token}/feed.ics", "/i/{token}/groups/{group}/feed.ics"],
+)
+def test_the_own_page_and_the_feeds_queries_do_not_grow(client, organiser, count_queries, path):
+    few_token, few_groups = member_of(meetings=2, groups=1, organiser=organiser)
+    many_token, many_groups = member_of(meetings=25, groups=6, organiser=organiser)
+    meetings = db.session.scalars(select(Meeting).limit(20)).all()
+    for group in many_groups[1:]:
+        for meeting in meetings:
+            if group not in meeting.groups:
+                meeting.groups.append(group)
+    db.session.commit()
+    client.get(path.format(token=few_token, group=few_groups[0].id))
+
+    counts = []
+    for token, groups in ((few_token, few_groups), (many_token, many_groups)):
+        db.session.expire_all()
+        with count_queries() as counter:
+            response = client.get(path.format(token=token, group=groups[-1].id))
+        assert response.status_code == 200
+        counts.append(counter.count)
+
+    assert counts[0] == counts[1]
+
+
+def test_the_group_feed_queries_do_not_grow_with_its_meetings(
+    client, as_organiser, organiser, count_queries
+):
+    few = group_with_meetings(organiser)
+    many = group_with_meetings(organiser)
+    for number in range(30):
+        meeting = a_meeting(NOW + timedelta(days=number), title=f"Séance {number}")
+        meeting.groups.append(many)
+    db.session.commit()
+    paths = [
+        make_feed(as_organiser, group).removeprefix("http://localhost") for group in (few, many)
+    ]
+    client.get(paths[0])
+
+    counts = []
+    for path in paths:
+        db.session.expire_all()
+        with count_queries() as counter:
+            assert client.get(path).status_code == 200
+        counts.append(counter.count)
+
+    assert counts[0] == counts[1]

@@ -25,8 +25,9 @@ from app.models import (
     MessageStatus,
     OutboxMessage,
     Series,
+    SeriesFrequency,
 )
-from app.series.services import SERIES_INVITATION_KIND
+from app.series.services import SERIES_INVITATION_KIND, SeriesData, create_series
 from tests.factories import ContactFactory, UserFactory
 from tests.invitee_helpers import a_meeting, database_snapshot, invite
 
@@ -320,3 +321,35 @@ def test_a_later_invitation_email_is_the_one_shown(client, series):
     assert row.email_status is MessageStatus.QUEUED
     (row,) = db.session.execute(answers_query(series[0], AnswerFilters())).all()
     assert row.email_status is MessageStatus.FAILED
+
+
+def a_series(dates: int, invitees: int) -> Series:
+    """A weekly series of `dates` published meetings, with `invitees` on the first one's list."""
+    meeting = a_meeting(datetime.now(UTC))
+    data = SeriesData(SeriesFrequency.WEEKLY, meeting.local_starts_at.date(), occurrences=dates)
+    series = create_series(meeting, data, meeting.organisers[0], datetime.now(UTC))
+    db.session.commit()
+    invite_to(meeting, invitees)
+    return series
+
+
+def test_the_page_queries_do_not_grow_with_dates_and_invitees(client, login, count_queries):
+    small, large = a_series(dates=3, invitees=2), a_series(dates=15, invitees=40)
+    organiser = small.meetings[0].organisers[0]
+    for meeting in large.meetings:
+        meeting.organisers.append(organiser)
+    login(organiser)
+    db.session.commit()
+    client.set_cookie("lang", "en")
+    client.get(f"/series/{small.id}/invite")
+
+    counts = []
+    for series in (small, large):
+        db.session.expire_all()
+        with count_queries() as counter:
+            response = client.get(f"/series/{series.id}/invite")
+        assert response.status_code == 200
+        counts.append(counter.count)
+
+    assert "Send 40 e-mails" in response.text
+    assert counts[0] == counts[1]
