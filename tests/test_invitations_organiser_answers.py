@@ -159,7 +159,8 @@ def test_csv_export_has_a_bom_semicolons_local_times_and_safe_cells(client, logi
         "Coming",
         '\'=HYPERLINK("http://evil")',
         "2026-12-01 14:05",
-        "Not sent yet",
+        # Marked invited, with no e-mail of ours on record.
+        "No invitation e-mail",
     ]
 
 

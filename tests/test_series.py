@@ -11,8 +11,11 @@ from app.meetings.services import ProgrammeLine, cancel_meeting, local_to_utc, u
 from app.models import (
     Group,
     Meeting,
+    MeetingQuestion,
     MeetingStatus,
+    MeetingVisibility,
     OutboxMessage,
+    QuestionKind,
     Reminder,
     ReminderAnchor,
     ReminderAudience,
@@ -694,3 +697,41 @@ def test_a_following_meeting_whose_time_and_place_stay_is_not_offered(client, lo
     )
 
     assert response.headers["Location"].endswith(f"/meetings/{first.id}")
+
+
+def test_the_occurrences_of_an_open_meeting_are_open_each_with_its_own_address(app):
+    template = a_template(visibility=MeetingVisibility.OPEN, registrations_moderated=True)
+    services.create_series(template, bimonthly(), UserFactory(), NOW)
+    db.session.commit()
+    meetings = meetings_of(template.series)
+
+    assert {meeting.visibility for meeting in meetings} == {MeetingVisibility.OPEN}
+    assert {meeting.registrations_moderated for meeting in meetings} == {True}
+    # The template was made open and published directly here, without its address.
+    slugs = [meeting.slug for meeting in meetings[1:]]
+    assert None not in slugs and len(set(slugs)) == len(slugs)
+    assert slugs[0].endswith(meetings[1].local_starts_at.date().isoformat())
+
+
+def test_the_occurrences_ask_the_questions_the_template_still_asks(app):
+    template = a_template()
+    template.questions = [
+        MeetingQuestion(
+            position=0,
+            kind=QuestionKind.SINGLE_CHOICE,
+            label="Atelier",
+            choices="Lecture\nCalcul",
+            required=True,
+        ),
+        MeetingQuestion(position=1, kind=QuestionKind.SHORT_TEXT, label="Ancienne", removed_at=NOW),
+    ]
+    db.session.commit()
+
+    series = services.create_series(template, bimonthly(), UserFactory(), NOW)
+    db.session.commit()
+
+    for meeting in meetings_of(series)[1:]:
+        assert [
+            (question.label, question.kind, question.choice_list, question.required)
+            for question in meeting.questions
+        ] == [("Atelier", QuestionKind.SINGLE_CHOICE, ["Lecture", "Calcul"], True)]

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from app.attendance.status import attendance_of
@@ -32,11 +32,13 @@ from app.models import (
     Contact,
     Invitation,
     Meeting,
+    MeetingQuestion,
     MeetingStatus,
     Organisation,
     Proxy,
     ProxyStatus,
 )
+from app.questions import services as question_services
 from app.text import slug
 
 ATTENDANCE_LABELS = {
@@ -77,6 +79,13 @@ class AttendanceRow:
 def attendance_rows(meeting: Meeting) -> list[AttendanceRow]:
     """Every invitation of the meeting with its contact, organisation and active proxy, in
     one query, sorted by organisation (people without one last), then by name."""
+    return [
+        AttendanceRow(invitation, attendance_of(invitation, meeting), proxy_holder)
+        for invitation, proxy_holder in db.session.execute(_attendance_query(meeting))
+    ]
+
+
+def _attendance_query(meeting: Meeting) -> Select:
     holder_invitation = aliased(Invitation)
     holder = aliased(Contact)
     active_proxy = and_(Proxy.giver_id == Invitation.id, Proxy.status == ProxyStatus.ACTIVE)
@@ -97,10 +106,7 @@ def attendance_rows(meeting: Meeting) -> list[AttendanceRow]:
             Invitation.id,
         )
     )
-    return [
-        AttendanceRow(invitation, attendance_of(invitation, meeting), proxy_holder)
-        for invitation, proxy_holder in db.session.execute(query)
-    ]
+    return query
 
 
 # Names as documents print them
@@ -378,40 +384,85 @@ def _export_values(row: AttendanceRow) -> list[str | datetime | None]:
     ]
 
 
+@dataclass(frozen=True)
+class QuestionColumns:
+    """The meeting's questions as the last columns of the exports, with the saved answers of
+    the rows: two queries whatever the number of rows and questions."""
+
+    questions: list[MeetingQuestion]
+    saved: dict[int, dict[int, list[str]]]
+
+    @classmethod
+    def of(cls, meeting: Meeting, rows: list[AttendanceRow]) -> "QuestionColumns":
+        asked = question_services.answered_questions(meeting)
+        ids = [row.invitation.id for row in rows] if asked else []
+        return cls(asked, question_services.saved_answers(ids))
+
+    def headers(self) -> list[str]:
+        return [question_services.question_heading(question) for question in self.questions]
+
+    def values(self, row: AttendanceRow) -> list[str]:
+        answers = self.saved.get(row.invitation.id, {})
+        return [question_services.format_answer(q, answers.get(q.id, [])) for q in self.questions]
+
+
+def export_rows(meeting: Meeting) -> tuple[list[AttendanceRow], QuestionColumns]:
+    """The rows of the exports, and the columns of the meeting's questions: one query for a
+    meeting without questions, three with."""
+    query = _attendance_query(meeting).add_columns(
+        question_services.asks_exported_questions(meeting)
+    )
+    result = db.session.execute(query).all()
+    rows = [
+        AttendanceRow(invitation, attendance_of(invitation, meeting), proxy_holder)
+        for invitation, proxy_holder, _asks in result
+    ]
+    if result and not result[0].asks_questions:
+        return rows, QuestionColumns([], {})
+    return rows, QuestionColumns.of(meeting, rows)
+
+
 def attendance_csv(meeting: Meeting) -> str:
     """The attendance list as French Excel opens it: a BOM, `;`, CRLF, headers in the current
-    language, times local to the meeting ("2018-06-05 09:05")."""
+    language, times local to the meeting ("2018-06-05 09:05"), the answers to the meeting's
+    questions last."""
+    rows, columns = export_rows(meeting)
     output = io.StringIO()
     writer = csv.writer(output, delimiter=";", lineterminator="\r\n")
-    writer.writerow(_export_headers())
-    for row in attendance_rows(meeting):
+    writer.writerow(_export_headers() + columns.headers())
+    for row in rows:
         cells = [
             spreadsheet_moment(value, meeting.zone) if isinstance(value, datetime) else value or ""
             for value in _export_values(row)
-        ]
+        ] + columns.values(row)
         writer.writerow([protect_cell(cell) for cell in cells])
     return "\ufeff" + output.getvalue()
 
 
 # Characters per column of the XLSX export, for the column widths.
 XLSX_WIDTHS = [10, 16, 18, 30, 32, 24, 14, 12, 24, 17, 17, 9]
+XLSX_QUESTION_WIDTH = 30
 XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 def attendance_xlsx(meeting: Meeting) -> bytes:
     """The attendance list as an Excel workbook: a bold, frozen header row, and arrival and
-    departure as real date-times, naive in the meeting's zone (Excel has no time zones)."""
+    departure as real date-times, naive in the meeting's zone (Excel has no time zones); the
+    answers to the meeting's questions last."""
+    rows, columns = export_rows(meeting)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Attendance")[:31]
-    sheet.append(_export_headers())
+    sheet.append(_export_headers() + columns.headers())
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
-    for index, width in enumerate(XLSX_WIDTHS):
+    widths = XLSX_WIDTHS + [XLSX_QUESTION_WIDTH] * len(columns.questions)
+    for index, width in enumerate(widths):
         sheet.column_dimensions[sheet.cell(row=1, column=index + 1).column_letter].width = width
-    for row in attendance_rows(meeting):
-        sheet.append([_xlsx_value(value, meeting) for value in _export_values(row)])
+    for row in rows:
+        values = [_xlsx_value(value, meeting) for value in _export_values(row)]
+        sheet.append(values + columns.values(row))
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, datetime):
                 cell.number_format = XLSX_TIME_FORMAT

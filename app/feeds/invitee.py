@@ -14,12 +14,20 @@ from app.formatting import default_zone, format_day
 from app.groups.services import leave_group
 from app.mail.outbox import queue_email, render_email
 from app.models import Contact, Group, GroupMembership, Invitation
+from app.questions import services as question_services
 from app.urls import absolute_url
 
 
 def upcoming_invitations(contact: Contact, now: datetime) -> list[Invitation]:
     """The contact's invitations to meetings not started yet, published or cancelled."""
     return contact_invitations(contact.id, now)
+
+
+def meetings_with_required_questions(invitations: list[Invitation]) -> set[int]:
+    """The meetings of these invitations that ask a required question: "I will attend" is
+    answered on the meeting's own page, where the questions are, not by the own page's
+    buttons."""
+    return question_services.meetings_with_required_questions([i.meeting_id for i in invitations])
 
 
 def own_invitation(contact: Contact, invitation_id: int) -> Invitation | None:

@@ -39,6 +39,7 @@ from app.models import (
     Invitation,
     InvitationLink,
     Meeting,
+    MeetingQuestion,
     MeetingStatus,
     ProgrammeItem,
     User,
@@ -92,6 +93,9 @@ class PersonalPage:
     coming_count: int
     waiting_position: int | None
     meeting_version: tuple
+    # How many questions the meeting asks (app/questions): a page with questions shows the
+    # invitee's own answers, so it is not filled in from a shell.
+    question_count: int = 0
 
     @property
     def meeting(self) -> MeetingSnapshot:
@@ -233,9 +237,11 @@ def record_answer(
     comment: str,
     now: datetime,
     recorded_by: User | None = None,
+    email_kind: str = "confirmation",
 ) -> Answer:
     """Record the invitee's answer (or the one an organiser took for them) and queue the
-    confirmation e-mail; returns COMING, NOT_COMING or WAITING (a full meeting).
+    confirmation e-mail (or `email_kind`'s, which says as much: the approval of a
+    registration); returns COMING, NOT_COMING or WAITING (a full meeting).
 
     Invitees cannot answer a draft, cancelled, started or held meeting, nor after the answer
     deadline; organisers (`recorded_by`) may record past the deadline, and once the meeting has
@@ -257,7 +263,7 @@ def record_answer(
     # Someone already waiting keeps their place in the queue.
     invitation.waiting_since = (invitation.waiting_since or now) if waiting else None
     db.session.flush()
-    queue_confirmation(invitation, now)
+    queue_confirmation(invitation, now, kind=email_kind)
     if meeting.proxies_allowed and answer is not previous:
         # Imported here: the attendance package imports this module.
         from app.attendance.proxies import answer_changed
@@ -439,16 +445,20 @@ def queue_personal_email(
 
 
 def queue_confirmation(
-    invitation: Invitation, now: datetime, *, left_waiting_list: bool = False
+    invitation: Invitation,
+    now: datetime,
+    *,
+    left_waiting_list: bool = False,
+    kind: str = "confirmation",
 ) -> None:
-    """The e-mail confirming the answer: with the calendar file and the check-in code for
-    "coming", the position for the waiting list."""
+    """The e-mail confirming the answer (`kind`'s template): with the calendar file and the
+    check-in code for "coming", the position for the waiting list."""
     # Imported here: the attendance blueprint's package imports the invitations' services.
     from app.attendance.checkin import checkin_badge
 
     answer = invitation.answer
     queue_personal_email(
-        "confirmation",
+        kind,
         invitation,
         now,
         calendar_method="REQUEST" if answer is Answer.COMING else "",
@@ -500,6 +510,16 @@ def _programme_version():
     )
 
 
+def _question_count():
+    """SQL: how many questions the meeting asks (those not removed)."""
+    question = MeetingQuestion.__table__.c
+    return (
+        select(func.count())
+        .where(question.meeting_id == _INVITATION.c.meeting_id, question.removed_at.is_(None))
+        .scalar_subquery()
+    )
+
+
 @functools.cache
 def _personal_page_query() -> Select:
     """The page's statement, built once: building it costs more than running it. Tables, not
@@ -526,6 +546,7 @@ def _personal_page_query() -> Select:
             # Counted only for someone waiting.
             case((invitation.answer == Answer.WAITING, position)),
             _programme_version(),
+            _question_count(),
         )
         .select_from(
             _INVITATION.join(_LINK, _LINK.c.invitation_id == invitation.id)
@@ -570,7 +591,7 @@ def personal_page(token: str, now: datetime) -> PersonalPage | None:
         return None
     invitation, meeting, contact = _snapshots(row)
     invitation.meeting, invitation.contact = meeting, contact
-    coming_total, ahead, programme_version = row[-3:]
+    coming_total, ahead, programme_version, question_count = row[-4:]
     return PersonalPage(
         invitation=invitation,
         status=invitation.meeting.status_at(now),
@@ -578,6 +599,7 @@ def personal_page(token: str, now: datetime) -> PersonalPage | None:
         coming_count=coming_total,
         waiting_position=ahead,
         meeting_version=(tuple(vars(meeting).values()), programme_version),
+        question_count=question_count,
     )
 
 

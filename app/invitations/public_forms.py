@@ -45,6 +45,12 @@ class AnswerForm(FlaskForm):
     def coming(self) -> bool:
         return self.answer.data == COMING
 
+    @property
+    def questions_required(self) -> bool:
+        """The meeting's required questions (app/questions) need an answer from those coming
+        only."""
+        return self.coming
+
 
 @dataclass(frozen=True)
 class AnswerFields:

@@ -44,7 +44,17 @@ from app.invitations.public_forms import (
 from app.invitations.tokens import form_token, form_token_matches, invitation_for_token
 from app.mail.delivery import request_delivery
 from app.meetings.services import DEFAULT_TIME_ZONE, zone_label
-from app.models import Answer, Attendance, Contact, Invitation, Meeting, MeetingStatus, Proxy
+from app.models import (
+    Answer,
+    Attendance,
+    Contact,
+    Invitation,
+    Meeting,
+    MeetingQuestion,
+    MeetingStatus,
+    Proxy,
+)
+from app.questions import services as question_services
 from app.ratelimit import limited
 from app.text import slug
 from app.urls import absolute_url
@@ -63,8 +73,12 @@ PERSONAL_ENDPOINTS = {
     "invitations.member_group_feed",
     "invitations.own_page",
     "invitations.answer_own_invitation",
+    "invitations.open_own_invitation",
     "invitations.update_own_details",
     "invitations.leave_own_group",
+    # The confirmation link of a registration to an open meeting (app/registrations).
+    "registrations.confirm_registration",
+    "registrations.confirmation_language",
 }
 # no-referrer: the page's URL holds the token, and it links to maps and video-call sites.
 PERSONAL_HEADERS = {
@@ -198,19 +212,44 @@ def personal_extras(page: answers.PersonalPage, token: str) -> Markup:
     )
 
 
+def question_part(
+    page: answers.PersonalPage,
+    form: AnswerForm | None,
+    questions: list[MeetingQuestion] | None,
+) -> tuple[list[MeetingQuestion], AnswerForm | None]:
+    """The meeting's questions, and the form showing their fields: the submitted `form`, or
+    one showing the invitee's saved answers."""
+    if questions is None:
+        if not page.question_count:
+            return [], None
+        questions = question_services.active_questions_of(page.meeting.id)
+    if not questions:
+        return [], None
+    if form is None:
+        invitation_id = page.invitation.id
+        form = question_services.form_with_questions(AnswerForm, questions)(formdata=None)
+        saved = question_services.saved_answers([invitation_id]).get(invitation_id, {})
+        question_services.prefill(form, questions, saved)
+    return questions, form
+
+
 def render_page(
     page: answers.PersonalPage,
     fields: AnswerFields,
     token: str,
     form: AnswerForm | None = None,
     substitute_form: SubstituteForm | None = None,
+    questions: list[MeetingQuestion] | None = None,
 ) -> str:
-    """The page, its answer form showing `fields`; `form` is a submitted form with errors.
+    """The page, its answer form showing `fields`; `form` is a submitted form with errors
+    (with the fields of `questions`, the meeting's questions, when it asks some).
 
     Every invitee in the same state sees the same page but for their own values: it is filled
     in from the shell of that state (page_shells.py), unless it shows more than that state, a
-    form's errors, flashed messages or the menu of someone logged in."""
+    form's errors, flashed messages, the menu of someone logged in, or the invitee's answers
+    to the meeting's questions."""
     invitation = page.invitation
+    questions, question_form = question_part(page, form, questions)
     values = {
         "name": invitation.contact.full_name,
         "answered_at": format_moment(invitation.answered_at, page.meeting.zone)
@@ -226,10 +265,11 @@ def render_page(
     if (
         form is not None
         or substitute_form is not None
+        or questions
         or "_flashes" in session
         or may_be_logged_in()
     ):
-        return _render(page, fields, token, form, values, substitute_form)
+        return _render(page, fields, token, form, values, substitute_form, questions, question_form)
     state = (
         str(get_locale()),
         page.meeting_version,
@@ -262,6 +302,8 @@ def _render(
     form: AnswerForm | None,
     values: dict[str, str],
     substitute_form: SubstituteForm | None = None,
+    questions: list[MeetingQuestion] | None = None,
+    question_form: AnswerForm | None = None,
 ) -> str:
     return render_template(
         "invitations/public_page.html",
@@ -283,6 +325,8 @@ def _render(
         max_comment_length=MAX_COMMENT_LENGTH,
         zone_label=zone_label,
         default_time_zone=DEFAULT_TIME_ZONE,
+        questions=questions or [],
+        question_form=question_form,
     )
 
 
@@ -299,15 +343,20 @@ def personal_page(token: str):
     if invitation is None:
         abort(404)
     check_csrf_token(token)
-    form = AnswerForm()
+    questions = question_services.active_questions_of(invitation.meeting_id)
+    form = question_services.form_with_questions(AnswerForm, questions)()
     if not form.validate():
-        return render_page(page_or_404(token, now), AnswerFields.of(form), token, form)
+        page = page_or_404(token, now)
+        return render_page(page, AnswerFields.of(form), token, form, questions=questions)
     try:
         answer = answers.record_answer(invitation, form.coming, form.comment.data or "", now)
     except answers.AnswerRefused as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
         return to_page(token)
+    question_services.save_answers(
+        invitation, question_services.answers_from_form(form, questions), now
+    )
     position = answers.waiting_position(invitation)
     db.session.commit()
     request_delivery()
@@ -550,12 +599,14 @@ def render_own_page(token: str, contact: Contact, details_form=None):
     from app.feeds.forms import OwnDetailsForm
 
     now = datetime.now(UTC)
+    invitations = invitee.upcoming_invitations(contact, now)
     return render_template(
         "invitations/own_page.html",
         token=token,
         form_token=form_token(token),
         contact=contact,
-        invitations=invitee.upcoming_invitations(contact, now),
+        invitations=invitations,
+        questions_first=invitee.meetings_with_required_questions(invitations),
         memberships=invitee.current_memberships(contact, today()),
         details_form=details_form or OwnDetailsForm(obj=contact, formdata=None),
         answer_problem=lambda invitation: answers.answer_problem(invitation, now),
@@ -594,6 +645,15 @@ def answer_own_invitation(token: str, invitation_id: int):
     if choice not in (COMING, NOT_COMING):
         flash(_("Choose whether you will attend."), "error")
         return to_own_page(token)
+    if choice == COMING and question_services.unanswered_required(invitation):
+        flash(
+            _(
+                "%(title)s: please answer the meeting's questions on its page.",
+                title=invitation.meeting.title,
+            ),
+            "error",
+        )
+        return to_own_page(token)
     now = datetime.now(UTC)
     try:
         answer = answers.record_answer(invitation, choice == COMING, invitation.comment, now)
@@ -607,6 +667,25 @@ def answer_own_invitation(token: str, invitation_id: int):
     request_delivery()
     flash(f"{title}: {answer_message(answer, position)}", "success")
     return to_own_page(token)
+
+
+@bp.post("/i/<token>/invitations/<int:invitation_id>/page")
+@public
+@csrf.exempt
+@personal_limit
+def open_own_invitation(token: str, invitation_id: int):
+    """The personal page of one of the contact's invitations, from the own page: its link is
+    not kept anywhere, so a new one is made (a POST: a GET changes nothing)."""
+    from app.feeds import invitee
+    from app.invitations.tokens import issue_link
+
+    invitation = invitee.own_invitation(link_contact_or_404(token), invitation_id)
+    if invitation is None:
+        abort(404)
+    check_csrf_token(token)
+    page_token = issue_link(invitation, datetime.now(UTC))
+    db.session.commit()
+    return to_page(page_token)
 
 
 @bp.post("/i/<token>/details")

@@ -37,6 +37,7 @@ from app.mail.preview import preview_frame
 from app.meetings.access import acting_user, invitation_or_404
 from app.meetings.services import MeetingStateError, can_manage
 from app.models import Answer, Meeting
+from app.questions import services as question_services
 
 PREFIX = "/meetings/<int:meeting_id>/invitations"
 # Seconds between two reloads of the progress page while messages are on their way.
@@ -48,7 +49,7 @@ def invitation_labels() -> dict:
     return {
         "answer_labels": services.ANSWER_LABELS,
         "email_state_labels": services.EMAIL_STATE_LABELS,
-        "email_state": services.email_state,
+        "invitation_email_state": services.invitation_email_state,
     }
 
 
@@ -432,12 +433,16 @@ def answers(meeting_id: int):
         services.answers_query(meeting, filters), per_page=current_app.config["PAGE_SIZE"]
     )
     export_arguments = {key: value for key, value in request.args.items() if key != "page"}
+    asked = question_services.answered_questions(meeting)
+    saved = question_services.saved_answers([row[0].id for row in page.items]) if asked else {}
     return render_template(
         "invitations/answers.html",
         meeting=meeting,
         form=form,
         filters=filters,
         page=page,
+        questions=asked,
+        question_answers=question_services.shown_answers(asked, saved),
         counts=services.answer_counts(meeting),
         delivery=services.delivery_progress(meeting),
         can_manage=can_manage(current_user, meeting),

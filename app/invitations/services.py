@@ -40,8 +40,10 @@ from app.models import (
     Organisation,
     OutboxMessage,
     OutboxMessageInvitation,
+    Registration,
     User,
 )
+from app.questions import services as question_services
 from app.text import matches_folded
 from app.urls import absolute_url
 
@@ -61,6 +63,10 @@ ANSWER_LABELS = {
 }
 EMAIL_STATE_LABELS = {
     "not_sent": _l("Not sent yet"),
+    # On the list without an invitation e-mail: they signed up on the meeting's public page,
+    # or came in someone's place.
+    "registered": _l("Registered on the public page"),
+    "no_email": _l("No invitation e-mail"),
     "queued": _l("Queued"),
     "sent": _l("Sent"),
     "failed": _l("Failed"),
@@ -77,6 +83,18 @@ def email_state(status: MessageStatus | None) -> str:
     if status is MessageStatus.FAILED:
         return "failed"
     return "queued"
+
+
+def invitation_email_state(
+    invitation: Invitation, status: MessageStatus | None, registered: bool
+) -> str:
+    """The e-mail state of an invitee on the answer list: not sent yet, the state of their
+    latest invitation e-mail, or how they came without one (`registered`: on the public page)."""
+    if invitation.invited_at is None:
+        return "not_sent"
+    if status is None:
+        return "registered" if registered else "no_email"
+    return email_state(status)
 
 
 def email_locale() -> str:
@@ -727,7 +745,7 @@ class AnswerFilters:
     query: str = ""
     answer: Answer | None = None
     organisation_id: int | None = None
-    # "not_sent", "queued", "sent" or "failed"
+    # A key of EMAIL_STATE_LABELS: "not_sent", "queued", "sent", "failed"...
     email: str = ""
 
     @property
@@ -737,8 +755,8 @@ class AnswerFilters:
 
 def answers_query(meeting: Meeting, filters: AnswerFilters) -> Select:
     """Rows (Invitation with contact and organisation, email_status, email_error,
-    recorded_by_name, replaced_by_name, replaces_name) by organisation then name: one query,
-    whatever the number of invitees."""
+    recorded_by_name, replaced_by_name, replaces_name, registered) by organisation then name:
+    one query, whatever the number of invitees."""
     latest = latest_emails(meeting)
     statement = (
         select(
@@ -747,6 +765,7 @@ def answers_query(meeting: Meeting, filters: AnswerFilters) -> Select:
             latest.c.last_error.label("email_error"),
             User.name.label("recorded_by_name"),
             *_substitution_names(),
+            exists().where(Registration.invitation_id == Invitation.id).label("registered"),
         )
         .join(Invitation.contact)
         .outerjoin(Contact.organisation)
@@ -792,6 +811,13 @@ def _where_email_state(statement: Select, state: str, latest) -> Select:
         return statement.where(latest.c.status == MessageStatus.FAILED)
     if state == "queued":
         return statement.where(latest.c.status.in_(PENDING_STATUSES))
+    if state in ("registered", "no_email"):
+        registered = exists().where(Registration.invitation_id == Invitation.id)
+        return statement.where(
+            Invitation.invited_at.is_not(None),
+            latest.c.status.is_(None),
+            registered if state == "registered" else ~registered,
+        )
     return statement
 
 
@@ -813,7 +839,17 @@ def organisations_of_invitees(meeting: Meeting) -> list[tuple[str, str]]:
 
 def answers_csv(meeting: Meeting, filters: AnswerFilters) -> str:
     """The answers as a spreadsheet reads them: `;` separated, a BOM so that Excel reads
-    UTF-8, headers and answers in the current language, times in the meeting's zone."""
+    UTF-8, headers and answers in the current language, times in the meeting's zone. The
+    meeting's questions follow, one column each (removed ones too while answers to them are
+    kept), several values joined by "; "."""
+    statement = answers_query(meeting, filters).add_columns(
+        question_services.asks_exported_questions(meeting)
+    )
+    rows = db.session.execute(statement).all()
+    asked, saved = [], {}
+    if not rows or rows[0].asks_questions:
+        asked = question_services.answered_questions(meeting)
+        saved = question_services.saved_answers([row[0].id for row in rows]) if asked else {}
     output = io.StringIO()
     writer = csv.writer(output, delimiter=";", lineterminator="\r\n")
     writer.writerow(
@@ -828,11 +864,12 @@ def answers_csv(meeting: Meeting, filters: AnswerFilters) -> str:
             _("Comment"),
             _("Answered at"),
             _("E-mail status"),
+            *(question_services.question_heading(question) for question in asked),
         ]
     )
-    for invitation, status, error, *_names in db.session.execute(answers_query(meeting, filters)):
-        contact = invitation.contact
-        state = email_state(status) if invitation.invited_at else "not_sent"
+    for row in rows:
+        invitation, status, error, contact = row[0], row[1], row[2], row[0].contact
+        state = invitation_email_state(invitation, status, row.registered)
         email_status = str(EMAIL_STATE_LABELS[state])
         if state == "failed" and error:
             email_status = f"{email_status}: {error}"
@@ -848,6 +885,8 @@ def answers_csv(meeting: Meeting, filters: AnswerFilters) -> str:
             spreadsheet_moment(invitation.answered_at, meeting.zone),
             email_status,
         ]
+        answers = saved.get(invitation.id, {})
+        row += [question_services.format_answer(q, answers.get(q.id, [])) for q in asked]
         writer.writerow([protect_cell(value) for value in row])
     return "\ufeff" + output.getvalue()
 

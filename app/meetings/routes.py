@@ -15,6 +15,7 @@ from app.meetings import bp, services
 from app.meetings.access import acting_user, managed_meeting_or_abort
 from app.meetings.forms import CancelMeetingForm, MeetingFilterForm, MeetingForm
 from app.models import Meeting
+from app.questions import services as question_services
 from app.reminders import messages as meeting_messages
 from app.reminders import services as reminders
 
@@ -77,6 +78,7 @@ def show_meeting(meeting_id: int):
         reminders=reminders.reminder_overview(meeting, now),
         messages=meeting_messages.message_history(meeting, limit=5),
         attendance=attendance.attendance_summary(meeting, now),
+        question_counts=question_services.choice_counts(meeting),
     )
 
 

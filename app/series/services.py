@@ -42,6 +42,7 @@ from app.models import (
     Contact,
     Invitation,
     Meeting,
+    MeetingQuestion,
     MeetingStatus,
     OutboxMessage,
     OutboxMessageInvitation,
@@ -73,6 +74,8 @@ COPIED_SETTINGS = (
     "max_proxies_per_holder",
     "quorum_numerator",
     "quorum_denominator",
+    "visibility",
+    "registrations_moderated",
 )
 
 # What "apply to all following occurrences" carries over, in groups that change together: a new
@@ -277,6 +280,22 @@ def _copy_reminders(template: Meeting, meeting: Meeting) -> None:
         schedule(reminder, meeting)
 
 
+def _copy_questions(template: Meeting, meeting: Meeting) -> None:
+    """The questions the template still asks, without their answers."""
+    meeting.questions = [
+        MeetingQuestion(
+            position=question.position,
+            kind=question.kind,
+            label=question.label,
+            help_text=question.help_text,
+            required=question.required,
+            choices=question.choices,
+        )
+        for question in template.questions
+        if question.removed_at is None
+    ]
+
+
 def _occurrence(template: Meeting, data: MeetingData, user: User, now: datetime) -> Meeting:
     try:
         meeting = create_meeting(user, data, now)
@@ -296,6 +315,7 @@ def _occurrence(template: Meeting, data: MeetingData, user: User, now: datetime)
             setattr(meeting, name, getattr(template, name))
     meeting.groups = list(template.groups)
     _copy_reminders(template, meeting)
+    _copy_questions(template, meeting)
     if template.status is MeetingStatus.PUBLISHED:
         publish_meeting(meeting, now)
     return meeting
