@@ -59,6 +59,8 @@ class Config:
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     # Requests per address on the invitees' personal pages.
     INVITEE_RATE_LIMIT = os.environ.get("INVITEE_RATE_LIMIT", "60 per minute")
+    # Registrations sent per address through the public form of open meetings.
+    REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "10 per hour")
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
     HUEY_IMMEDIATE = False
 

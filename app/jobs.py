@@ -106,3 +106,15 @@ def queue_digests_every_quarter_hour() -> None:
         db.session.commit()
     if queued:
         deliver_outbox()
+
+
+@huey.periodic_task(crontab(minute="23"))
+def expire_registrations_hourly() -> None:
+    """Hourly: registrations to open meetings not confirmed in time expire, and those expired
+    long ago are deleted with the details typed in them."""
+    from app.extensions import db
+    from app.registrations.services import expire_registrations
+
+    with job_context():
+        expire_registrations(datetime.now(UTC))
+        db.session.commit()

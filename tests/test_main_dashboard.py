@@ -17,6 +17,8 @@ from app.models import (
     MeetingStatus,
     MessageStatus,
     OutboxMessage,
+    Registration,
+    RegistrationStatus,
     Reminder,
     ReminderAudience,
     ReminderUnit,
@@ -299,3 +301,32 @@ def test_a_new_organiser_has_an_empty_dashboard(user):
 
     assert result.meetings == [] and result.reminders == [] and result.failed_emails == []
     assert not result.has_meetings
+
+
+def test_registrations_awaiting_approval_are_shown_with_a_link(as_organiser, organiser):
+    meeting = a_meeting(organiser, registrations_moderated=True)
+    other = a_meeting(organiser)
+    now = datetime.now(UTC)
+    for number, status in enumerate(
+        [RegistrationStatus.AWAITING_APPROVAL] * 2 + [RegistrationStatus.UNCONFIRMED]
+    ):
+        db.session.add(
+            Registration(
+                meeting=meeting,
+                status=status,
+                last_name="Lambert",
+                email=f"zoe{number}@example.net",
+                token_hash=f"{number:064d}",
+                expires_at=now + timedelta(hours=48),
+            )
+        )
+    db.session.commit()
+    as_organiser.set_cookie("lang", "en")
+
+    page = as_organiser.get("/").text
+
+    assert page.count("registrations await your approval") == 1
+    assert "2 registrations await your approval" in page
+    link = f"/meetings/{meeting.id}/registrations?status=awaiting_approval"
+    assert link in page
+    assert services.dashboard(organiser, now).meetings[1].meeting == other

@@ -21,6 +21,7 @@ from app.models import (
     User,
     meeting_organiser,
 )
+from app.registrations.services import awaiting_approval
 from app.reminders.sending import recipient_counts
 
 MEETING_LIMIT = 10
@@ -32,6 +33,8 @@ REMINDER_HORIZON = timedelta(hours=48)
 class UpcomingMeeting:
     meeting: Meeting
     counts: AnswerCounts
+    # Registrations from the public page waiting for an organiser's approval.
+    awaiting_approval: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,13 @@ def dashboard(user: User, now: datetime) -> Dashboard:
     the others those of their own meetings."""
     meetings, meeting_total = _upcoming_meetings(user, now)
     counts = answer_counts_by_meeting(meeting.id for meeting in meetings)
+    awaiting = awaiting_approval([meeting.id for meeting in meetings])
     failed_emails, failed_total = _failed_emails(user)
     return Dashboard(
-        meetings=[UpcomingMeeting(meeting, counts[meeting.id]) for meeting in meetings],
+        meetings=[
+            UpcomingMeeting(meeting, counts[meeting.id], awaiting.get(meeting.id, 0))
+            for meeting in meetings
+        ],
         meeting_total=meeting_total,
         has_meetings=bool(meetings) or _organises_any_meeting(user),
         reminders=_upcoming_reminders(user, now),

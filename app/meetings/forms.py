@@ -8,6 +8,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    RadioField,
     SearchField,
     SelectChoice,
     SelectField,
@@ -23,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from app.meetings import services
-from app.models import Meeting, MeetingStatus
+from app.models import Meeting, MeetingStatus, MeetingVisibility
 
 # Browsers send "09:00", some with seconds when a step is set.
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -63,6 +64,24 @@ class MeetingForm(FlaskForm):
     deadline_date = DateField(_l("Answer deadline (date)"), validators=[Optional()])
     deadline_time = TimeField(
         _l("Answer deadline (time)"), validators=[Optional()], format=TIME_FORMATS
+    )
+
+    visibility = RadioField(
+        _l("Who may register"),
+        choices=[
+            SelectChoice(
+                MeetingVisibility.INVITATION_ONLY.value, _l("Only the people invited (default)")
+            ),
+            SelectChoice(
+                MeetingVisibility.OPEN.value,
+                _l("Anyone: the meeting has a public page with a registration form"),
+            ),
+        ],
+        # Left out of a submitted form (a page from before the field existed): the default.
+        default=MeetingVisibility.INVITATION_ONLY.value,
+    )
+    registrations_moderated = BooleanField(
+        _l("Registrations through the public page wait for an organiser's approval")
     )
 
     organisers = MultiCheckboxField(_l("Organisers"), coerce=int)
@@ -135,6 +154,8 @@ class MeetingForm(FlaskForm):
             deadline_time=deadline.time() if deadline else None,
             organisers=[user.id for user in meeting.organisers],
             groups=[group.id for group in meeting.groups],
+            visibility=meeting.visibility.value,
+            registrations_moderated=meeting.registrations_moderated,
         )
         return cls(data=values, meeting=meeting)
 
@@ -168,6 +189,13 @@ class MeetingForm(FlaskForm):
         return not self.end_date.errors and all(
             not field.errors and field.data is not None for field in required
         )
+
+    def chosen_visibility(self) -> MeetingVisibility | None:
+        """The visibility chosen; None (keep the meeting's) for a value that is not one."""
+        try:
+            return MeetingVisibility(self.visibility.data)
+        except ValueError:
+            return None
 
     def to_data(self) -> services.MeetingData:
         try:
@@ -203,6 +231,8 @@ class MeetingForm(FlaskForm):
             contact_organisation=self.contact_organisation.data or "",
             contact_email=(self.contact_email.data or "").lower(),
             contact_phone=self.contact_phone.data or "",
+            visibility=self.chosen_visibility(),
+            registrations_moderated=bool(self.registrations_moderated.data),
         )
 
 

@@ -11,8 +11,16 @@ from sqlalchemy import Select, case, exists, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Group, Meeting, MeetingStatus, ProgrammeItem, User, meeting_organiser
-from app.text import matches_folded
+from app.models import (
+    Group,
+    Meeting,
+    MeetingStatus,
+    MeetingVisibility,
+    ProgrammeItem,
+    User,
+    meeting_organiser,
+)
+from app.text import matches_folded, slug
 
 DEFAULT_TIME_ZONE = "Europe/Paris"
 # Where French social-sector networks meet: metropolitan France, the overseas departments
@@ -113,6 +121,9 @@ class MeetingData:
     contact_organisation: str = ""
     contact_email: str = ""
     contact_phone: str = ""
+    # None keeps the meeting's own (a meeting copied by a series keeps its visibility).
+    visibility: MeetingVisibility | None = None
+    registrations_moderated: bool | None = None
 
 
 # "9:00", "9 h 30", "14h", "09.15", optionally after a bullet and before a dash or a colon.
@@ -320,6 +331,10 @@ def _apply(meeting: Meeting, data: MeetingData) -> None:
     meeting.contact_organisation = data.contact_organisation
     meeting.contact_email = data.contact_email
     meeting.contact_phone = data.contact_phone
+    if data.visibility is not None:
+        meeting.visibility = data.visibility
+    if data.registrations_moderated is not None:
+        meeting.registrations_moderated = data.registrations_moderated
     _set_programme(meeting, data.programme)
 
 
@@ -436,6 +451,7 @@ def update_meeting(meeting: Meeting, data: MeetingData, editor: User, now: datet
     meeting.organisers = _unique([*kept, *data.organisers])
     _set_groups(meeting, data.group_ids)
     meeting.updated_at = now
+    set_public_slug(meeting)
     db.session.flush()
     if _capacity_raised(capacity_before, meeting.capacity):
         # Imported here: the invitations domain builds on this module.
@@ -450,8 +466,34 @@ def publish_meeting(meeting: Meeting, now: datetime) -> Meeting:
     meeting.status = MeetingStatus.PUBLISHED
     meeting.published_at = now
     meeting.updated_at = now
+    set_public_slug(meeting)
     db.session.flush()
     return meeting
+
+
+def set_public_slug(meeting: Meeting) -> None:
+    """Give a published open meeting its public address (/m/<slug>), from its title and local
+    date: "reunion-des-centres-sociaux-2026-12-08", with -2, -3… when taken. Set once: a
+    later change of title or date keeps it, so the links already shared keep working."""
+    if (
+        meeting.slug is not None
+        or meeting.status is not MeetingStatus.PUBLISHED
+        or meeting.visibility is not MeetingVisibility.OPEN
+    ):
+        return
+    base = f"{slug(meeting.title, 200) or 'meeting'}-{meeting.local_starts_at.date().isoformat()}"
+    taken = set(
+        db.session.scalars(
+            select(Meeting.slug).where(
+                (Meeting.slug == base) | Meeting.slug.startswith(f"{base}-", autoescape=True)
+            )
+        )
+    )
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    meeting.slug = candidate
 
 
 def cancel_meeting(meeting: Meeting, reason: str, now: datetime) -> Meeting:

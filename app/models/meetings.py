@@ -111,15 +111,14 @@ class Meeting(db.Model):
     # of the members invited (2/3: numerator 2, denominator 3); None when there is none.
     quorum_numerator: Mapped[int | None]
     quorum_denominator: Mapped[int | None]
-    # The series that created this meeting, if any (app/models/groups.py).
-    visibility: Mapped[MeetingVisibility] = mapped_column(
-        default=MeetingVisibility.INVITATION_ONLY
-    )
+    # Invitation-only, or open: a public page and registrations once published.
+    visibility: Mapped[MeetingVisibility] = mapped_column(default=MeetingVisibility.INVITATION_ONLY)
     # The readable public address (/m/<slug>) of an open meeting, from its title and date; set
     # when it is first published open, then never changed, so shared links keep working.
     slug: Mapped[str | None] = mapped_column(String(250), unique=True)
     # Registrations wait for an organiser's approval before they hold a place.
     registrations_moderated: Mapped[bool] = mapped_column(default=False)
+    # The series that created this meeting, if any (app/models/groups.py).
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("series.id", ondelete="SET NULL"), index=True
     )

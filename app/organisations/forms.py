@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SearchField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SearchField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from app.contacts.labels import kind_choices, select_choices
@@ -73,6 +81,7 @@ class OrganisationFilterForm(FlaskForm):
         validate_choice=False,
     )
     town = SelectField(_l("Town"), validate_choice=False)
+    to_review = BooleanField(_l("Only those to review"))
     sort = HiddenField()
 
     def __init__(self, *args, **kwargs) -> None:
@@ -90,6 +99,7 @@ class OrganisationFilterForm(FlaskForm):
             kind=kind,
             town=self.town.data or "",
             sort=sort if sort.removeprefix("-") in SORTS else DEFAULT_SORT,
+            to_review=bool(self.to_review.data),
         )
 
 

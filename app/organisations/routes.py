@@ -27,7 +27,13 @@ def list_organisations():
     page = db.paginate(
         services.organisation_list_query(filters), per_page=current_app.config["PAGE_SIZE"]
     )
-    return render_template("organisations/list.html", form=form, filters=filters, page=page)
+    return render_template(
+        "organisations/list.html",
+        form=form,
+        filters=filters,
+        page=page,
+        to_review=services.count_to_review(),
+    )
 
 
 @bp.get("/<int:organisation_id>")
@@ -103,3 +109,13 @@ def delete_organisation(organisation_id: int):
         form=form,
         contact_total=services.count_contacts(organisation),
     )
+
+
+@bp.post("/<int:organisation_id>/reviewed")
+def mark_reviewed(organisation_id: int):
+    """The organisation, added by a public registration, is checked: it loses its marker."""
+    organisation = db.get_or_404(Organisation, organisation_id)
+    services.mark_reviewed(organisation, utcnow())
+    db.session.commit()
+    flash(_("Organisation %(name)s is reviewed.", name=organisation.name), "success")
+    return redirect(url_for(".show_organisation", organisation_id=organisation.id))

@@ -26,10 +26,12 @@ class OrganisationFilters:
     kind: OrganisationKind | None = None
     town: str = ""
     sort: str = DEFAULT_SORT
+    # Only the organisations added by public registrations and not reviewed yet.
+    to_review: bool = False
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.query or self.kind or self.town)
+        return bool(self.query or self.kind or self.town or self.to_review)
 
 
 @dataclass
@@ -92,6 +94,8 @@ def organisation_list_query(filters: OrganisationFilters) -> Select:
         statement = statement.where(Organisation.kind == filters.kind)
     if filters.town:
         statement = statement.where(Organisation.town_key == fold(filters.town))
+    if filters.to_review:
+        statement = statement.where(Organisation.pending_review.is_(True))
     return statement.order_by(*_ordering(filters.sort, contact_count))
 
 
@@ -172,6 +176,19 @@ def update_organisation(organisation: Organisation, data: OrganisationData, now:
     _check_unique(data, exclude_id=organisation.id)
     _apply(organisation, data, now)
     db.session.flush()
+
+
+def mark_reviewed(organisation: Organisation, now: datetime) -> None:
+    """An organiser has checked an organisation added by a public registration."""
+    organisation.pending_review = False
+    organisation.updated_at = now
+    db.session.flush()
+
+
+def count_to_review() -> int:
+    return db.session.scalar(
+        select(func.count(Organisation.id)).where(Organisation.pending_review.is_(True))
+    )
 
 
 def count_contacts(organisation: Organisation) -> int:
