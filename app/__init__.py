@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.agenda import bp as agenda_bp
     from app.attendance import bp as attendance_bp
     from app.auth import bp as auth_bp
     from app.contacts import bp as contacts_bp
@@ -79,8 +80,11 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.meetings import bp as meetings_bp
     from app.organisations import bp as organisations_bp
+    from app.questions import bp as questions_bp
+    from app.registrations import bp as registrations_bp
     from app.reminders import bp as reminders_bp
     from app.series import bp as series_bp
+    from app.settings import bp as settings_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -94,6 +98,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp, url_prefix="/meetings")
     app.register_blueprint(mail_bp, url_prefix="/emails")
     app.register_blueprint(series_bp, url_prefix="/series")
+    app.register_blueprint(registrations_bp)
+    app.register_blueprint(agenda_bp)
+    app.register_blueprint(settings_bp, url_prefix="/admin")
+    app.register_blueprint(questions_bp, url_prefix="/meetings")
 
 
 def register_errorhandlers(app: Flask) -> None:

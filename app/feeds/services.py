@@ -2,11 +2,13 @@
 of the groups' feeds (random, only their SHA-256 stored, as for personal links)."""
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
-from icalendar import Calendar
+from flask_babel import gettext as _
+from icalendar import Calendar, Event
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -37,10 +39,16 @@ def shown_in_feeds():
     )
 
 
-def feed_calendar(name: str, events: list[tuple[Meeting, str]], url: str | None) -> Feed:
+def feed_calendar(
+    name: str,
+    events: list[tuple[Meeting, str]],
+    url: str | None,
+    page_urls: Mapping[int, str] | None = None,
+) -> Feed:
     """The calendar of (meeting, STATUS) pairs, each event as meeting_calendar makes it (same
     UID and SEQUENCE), with a VTIMEZONE per zone used. Its DTSTAMP is the latest change, not
-    the time of the request: the same data gives the same text, and so the same ETag."""
+    the time of the request: the same data gives the same text, and so the same ETag.
+    `page_urls` (meeting id → address) gives events a public page to link to."""
     changes = [meeting.updated_at for meeting, _status in events if meeting.updated_at]
     last_modified = max(changes) if changes else None
     calendar = Calendar()
@@ -53,6 +61,8 @@ def feed_calendar(name: str, events: list[tuple[Meeting, str]], url: str | None)
         event = meeting_event(meeting, "PUBLISH", last_modified, None, url)
         del event["STATUS"]
         event.add("status", status)
+        if page_urls and meeting.id in page_urls:
+            add_page_link(event, page_urls[meeting.id])
         calendar.add_component(event)
     if events:
         calendar.add_missing_timezones(
@@ -60,6 +70,17 @@ def feed_calendar(name: str, events: list[tuple[Meeting, str]], url: str | None)
             last_date=date(max(m.local_ends_at.year for m, _s in events) + 2, 1, 1),
         )
     return Feed(calendar.to_ical().decode("utf-8"), last_modified)
+
+
+def add_page_link(event: Event, page_url: str) -> None:
+    """The meeting's page as the event's URL, and at the end of its notes, which more calendar
+    applications show."""
+    event.add("url", page_url)
+    link = _("Details and registration: %(url)s", url=page_url)
+    description = str(event.get("DESCRIPTION", ""))
+    if "DESCRIPTION" in event:
+        del event["DESCRIPTION"]
+    event.add("description", f"{description}\n\n{link}" if description else link)
 
 
 # Group feeds
