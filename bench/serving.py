@@ -157,13 +157,14 @@ def gunicorn(
 
 def app_environment(url: str, folder: str) -> dict[str, str]:
     """The app as in production, on `url`, with its job queue in `folder`, no mail server and
-    no rate limit on the invitees' pages worth the name."""
+    rate limit on the invitees' pages or the public registration form worth the name."""
     return {
         "RENCONTRES_ENV": "production",
         "DATABASE_URL": url,
         "SECRET_KEY": "b" * 64,
         "SESSION_COOKIE_SECURE": "false",
         "INVITEE_RATE_LIMIT": "100000000 per minute",
+        "REGISTRATION_RATE_LIMIT": "100000000 per minute",
         "HUEY_SQLITE_PATH": f"{folder}/huey.db",
         "REDIS_URL": "",
         "MAIL_SERVER": "",
