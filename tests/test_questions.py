@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import StringField
 
 from app.extensions import db
-from app.models import MeetingQuestion, QuestionAnswer, QuestionKind
+from app.models import MeetingQuestion, MeetingStatus, QuestionAnswer, QuestionKind
 from app.questions import services
 from app.questions.services import QuestionData
 from tests.factories import UserFactory
@@ -309,6 +309,21 @@ def test_other_organisers_are_refused(client, login, meeting):
         response = client.open(url, method=method, data={"label": "Changed", "kind": "yes_no"})
         assert response.status_code == 403, url
     assert questions_of(meeting)[0].label == "Dietary needs?"
+
+
+def test_a_cancelled_meetings_questions_can_no_longer_change(as_owner, meeting):
+    question = add(meeting)
+    meeting.status = MeetingStatus.CANCELLED
+    db.session.commit()
+
+    for method, url in question_pages(meeting, question)[1:]:
+        response = as_owner.open(url, method=method, data={"label": "Changed", "kind": "yes_no"})
+        assert response.status_code == 302, url
+        assert response.location.endswith(f"/meetings/{meeting.id}/questions"), url
+    listed = as_owner.get(response.location)
+    assert listed.status_code == 200
+    assert "A cancelled meeting cannot be changed." in listed.text
+    assert [(q.label, q.removed_at) for q in questions_of(meeting)] == [("Dietary needs?", None)]
 
 
 def test_another_meetings_question_is_missing(as_owner, meeting):

@@ -3,11 +3,12 @@ changing, moving and removing a question."""
 
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import db
 from app.meetings.access import managed_meeting_or_abort
+from app.meetings.services import MeetingStateError, check_editable
 from app.models import Meeting, MeetingQuestion
 from app.questions import bp, services
 from app.questions.forms import KIND_LABELS, ConfirmForm, QuestionForm
@@ -19,6 +20,21 @@ MOVES = {"up": -1, "down": 1}
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+@bp.errorhandler(MeetingStateError)
+def refuse_in_this_state(error: MeetingStateError):
+    """A change the meeting's state forbids (a cancelled meeting): say so, back to the list."""
+    db.session.rollback()
+    flash(str(error), "error")
+    return redirect(url_for("questions.list_questions", meeting_id=request.view_args["meeting_id"]))
+
+
+def changeable_meeting_or_abort(meeting_id: int) -> Meeting:
+    """The meeting, if the current user manages it and its questions may still change."""
+    meeting = managed_meeting_or_abort(meeting_id)
+    check_editable(meeting)
+    return meeting
 
 
 def question_or_404(meeting: Meeting, question_id: int) -> MeetingQuestion:
@@ -50,7 +66,7 @@ def list_questions(meeting_id: int):
 
 @bp.route(f"{PREFIX}/new", methods=["GET", "POST"])
 def new_question(meeting_id: int):
-    meeting = managed_meeting_or_abort(meeting_id)
+    meeting = changeable_meeting_or_abort(meeting_id)
     form = QuestionForm()
     if form.validate_on_submit():
         services.add_question(meeting, form.to_data(), now())
@@ -62,7 +78,7 @@ def new_question(meeting_id: int):
 
 @bp.route(f"{QUESTION}/edit", methods=["GET", "POST"])
 def edit_question(meeting_id: int, question_id: int):
-    meeting = managed_meeting_or_abort(meeting_id)
+    meeting = changeable_meeting_or_abort(meeting_id)
     question = question_or_404(meeting, question_id)
     form = QuestionForm.for_question(question)
     if form.validate_on_submit():
@@ -89,7 +105,7 @@ def render_form(meeting: Meeting, form: QuestionForm, question: MeetingQuestion 
 
 @bp.post(f"{QUESTION}/move/<any(up, down):direction>")
 def move_question(meeting_id: int, question_id: int, direction: str):
-    meeting = managed_meeting_or_abort(meeting_id)
+    meeting = changeable_meeting_or_abort(meeting_id)
     question = question_or_404(meeting, question_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -100,7 +116,7 @@ def move_question(meeting_id: int, question_id: int, direction: str):
 
 @bp.route(f"{QUESTION}/remove", methods=["GET", "POST"])
 def remove_question(meeting_id: int, question_id: int):
-    meeting = managed_meeting_or_abort(meeting_id)
+    meeting = changeable_meeting_or_abort(meeting_id)
     question = question_or_404(meeting, question_id)
     form = ConfirmForm()
     if form.validate_on_submit():
