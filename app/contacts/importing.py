@@ -15,6 +15,7 @@ from functools import cached_property
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 
 from app.contacts.labels import ChoiceReader, squash
@@ -185,6 +186,19 @@ class ImportPreview:
     @property
     def can_apply(self) -> bool:
         return not self.rejected and bool(self.created or self.updated)
+
+    @property
+    def summary(self) -> str:
+        """What an applied import did, for the message after it."""
+        return _(
+            "Import done: %(created)s, %(updated)s.",
+            created=ngettext(
+                "%(num)s contact created", "%(num)s contacts created", len(self.created)
+            ),
+            updated=ngettext(
+                "%(num)s contact updated", "%(num)s contacts updated", len(self.updated)
+            ),
+        )
 
 
 # Reading the file

@@ -11,7 +11,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from app.contacts import bp, importing, services
@@ -162,16 +161,5 @@ def confirm_import(import_id: int):
         return render_template(
             "contacts/import_preview.html", preview=preview, pending=None, filename=filename
         )
-    flash(
-        _(
-            "Import done: %(created)s, %(updated)s.",
-            created=ngettext(
-                "%(num)s contact created", "%(num)s contacts created", len(preview.created)
-            ),
-            updated=ngettext(
-                "%(num)s contact updated", "%(num)s contacts updated", len(preview.updated)
-            ),
-        ),
-        "success",
-    )
+    flash(preview.summary, "success")
     return redirect(url_for(".list_contacts", sort="-updated"))

@@ -370,20 +370,8 @@ def confirm_members_import(group_id: int, import_id: int):
 
 
 def flash_imported(preview: importing.ImportPreview) -> None:
-    if not preview.created and not preview.updated:
-        return
-    flash(
-        _(
-            "Import done: %(created)s, %(updated)s.",
-            created=ngettext(
-                "%(num)s contact created", "%(num)s contacts created", len(preview.created)
-            ),
-            updated=ngettext(
-                "%(num)s contact updated", "%(num)s contacts updated", len(preview.updated)
-            ),
-        ),
-        "success",
-    )
+    if preview.created or preview.updated:
+        flash(preview.summary, "success")
 
 
 @bp.route("/<int:group_id>/members/<int:membership_id>/role", methods=["GET", "POST"])
